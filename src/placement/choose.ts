@@ -1,0 +1,101 @@
+// Server choice for a new meeting. Pure: the caller passes a snapshot and a random source.
+// The snapshot may be a little stale, so the choice is a ranked list of candidates and the
+// atomic Redis step (state/commands/place.lua) takes the first that still fits on live
+// counters. Sampling a few random candidates first (power-of-d-choices) is what spreads a
+// burst of creates made on the same snapshot instead of sending them all to one server.
+
+export type ServerState = 'enabled' | 'cordoned' | 'disabled';
+export type ServerHealth = 'online' | 'offline';
+
+export interface ServerView {
+  id: string;
+  capacity: number;
+  /** Measured load plus what young meetings still reserve, in load units. */
+  load: number;
+  state: ServerState;
+  health: ServerHealth;
+  tags: readonly string[];
+}
+
+export interface TagRequest {
+  /** The server must carry every one of these. */
+  required: readonly string[];
+  /** Servers carrying these are preferred; others are used when none of them fits. */
+  preferred: readonly string[];
+}
+
+export const NO_TAGS: TagRequest = { required: [], preferred: [] };
+
+/**
+ * Reads Scalelite's `meta_server-tag` convention: comma-separated tags, a trailing `!` makes
+ * a tag required, otherwise it is a preference.
+ */
+export function parseServerTags(value: string | undefined): TagRequest {
+  if (!value) return NO_TAGS;
+  const required: string[] = [];
+  const preferred: string[] = [];
+  for (const raw of value.split(',')) {
+    const tag = raw.trim();
+    if (tag === '' || tag === '!') continue;
+    if (tag.endsWith('!')) required.push(tag.slice(0, -1));
+    else preferred.push(tag);
+  }
+  return { required, preferred };
+}
+
+export function headroom(s: ServerView): number {
+  return s.capacity - s.load;
+}
+
+export function isPlaceable(s: ServerView, tags: TagRequest): boolean {
+  return s.state === 'enabled' && s.health === 'online' && tags.required.every((t) => s.tags.includes(t));
+}
+
+export interface Ranking {
+  /** Candidates in the order the atomic step should try them. */
+  candidates: string[];
+  /** How many leading candidates are the random sample to compare on live counters. */
+  sampled: number;
+}
+
+const byHeadroom = (a: ServerView, b: ServerView): number => headroom(b) - headroom(a);
+
+function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
+  const pool = [...items];
+  const picked: T[] = [];
+  while (picked.length < count && pool.length > 0) {
+    const i = Math.floor(random() * pool.length);
+    picked.push(pool[i]!);
+    pool[i] = pool[pool.length - 1]!;
+    pool.pop();
+  }
+  return picked;
+}
+
+/**
+ * Ranks the servers for a meeting that needs `need` units: first `choices` random servers
+ * that fit (in the preferred-tag group when one fits), then every other fitting server by
+ * headroom, then — so a full pool still serves — the rest by headroom. Servers that are not
+ * placeable (cordoned, disabled, offline, missing a required tag) never appear.
+ */
+export function rankServers(
+  servers: readonly ServerView[],
+  need: number,
+  tags: TagRequest,
+  random: () => number,
+  choices = 2,
+): Ranking {
+  const placeable = servers.filter((s) => isPlaceable(s, tags));
+  const fits = placeable.filter((s) => headroom(s) >= need);
+  const preferredFits = tags.preferred.length
+    ? fits.filter((s) => tags.preferred.some((t) => s.tags.includes(t)))
+    : fits;
+  const group = preferredFits.length > 0 ? preferredFits : fits;
+  const head = sample(group, choices, random).sort(byHeadroom);
+  const taken = new Set(head.map((s) => s.id));
+  const others = fits.filter((s) => !group.includes(s));
+  const rest = [...group.filter((s) => !taken.has(s.id)).sort(byHeadroom), ...others.sort(byHeadroom)];
+  for (const s of rest) taken.add(s.id);
+  const overflow = placeable.filter((s) => !taken.has(s.id)).sort(byHeadroom);
+  return { candidates: [...head, ...rest, ...overflow].map((s) => s.id), sampled: head.length };
+}

@@ -1,0 +1,63 @@
+import type { MeetingRecord, ServerRecord, TenantRecord } from './types.js';
+
+// Redis hashes hold strings; these turn them back into typed records.
+
+const num = (v: string | undefined, fallback = 0): number => {
+  const n = Number(v);
+  return v === undefined || v === '' || Number.isNaN(n) ? fallback : n;
+};
+
+function json<T>(v: string | undefined, fallback: T): T {
+  if (!v) return fallback;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export function decodeServer(id: string, h: Record<string, string>): ServerRecord | undefined {
+  if (h.url === undefined) return undefined;
+  return {
+    id,
+    url: h.url,
+    secret: h.secret ?? '',
+    capacity: num(h.capacity),
+    tags: json<string[]>(h.tags, []),
+    state: h.state === 'cordoned' || h.state === 'disabled' ? h.state : 'enabled',
+    health: h.health === 'online' ? 'online' : 'offline',
+    addedAt: num(h.addedAt),
+    polledAt: num(h.polledAt),
+    meetings: num(h.meetings),
+    participants: num(h.participants),
+    voice: num(h.voice),
+    videos: num(h.videos),
+    streamsDelivered: num(h.streamsDelivered),
+    measuredLoad: num(h.measuredLoad),
+    failures: num(h.failures),
+    successes: num(h.successes),
+    lastError: h.lastError ?? '',
+  };
+}
+
+export function decodeMeeting(ref: string, h: Record<string, string>): MeetingRecord | undefined {
+  if (h.server === undefined) return undefined;
+  return {
+    ref,
+    tenant: h.tenant ?? '',
+    meetingID: h.meetingID ?? '',
+    upstreamID: h.upstreamID ?? h.meetingID ?? '',
+    server: h.server,
+    createdAt: num(h.createdAt),
+    reserved: num(h.reserved),
+    measuredLoad: num(h.measuredLoad),
+    status: h.status === 'creating' ? 'creating' : 'running',
+    extra: json<Record<string, unknown>>(h.extra, {}),
+  };
+}
+
+export function decodeTenant(name: string, raw: string | undefined): TenantRecord | undefined {
+  if (raw === undefined) return undefined;
+  const t = json<Partial<TenantRecord>>(raw, {});
+  return { name, secrets: t.secrets ?? [], hostnames: t.hostnames ?? [], settings: t.settings ?? {} };
+}

@@ -1,0 +1,86 @@
+--[[
+Writes one successful poll of a server: its measured counters, each meeting's measured load
+(which lowers what the meeting still reserves), re-pins meetings Redis does not know (the
+store rebuilds itself after a data loss), and forgets meetings the server no longer runs —
+except young ones, whose create may still be in flight when the poll was taken.
+
+KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEYS[4] meetings index
+KEYS[5..] one meeting hash per polled meeting, in ARGV order
+ARGV[1] now  ARGV[2] grace (ms)  ARGV[3] fade (ms)  ARGV[4] serverId  ARGV[5] online-after
+ARGV[6] server fields JSON (measured totals)  ARGV[7] meeting key prefix
+ARGV[8..] per polled meeting 6 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad
+
+Returns {repinned, forgotten, healthAfter, stateAfter}
+]]
+local now = tonumber(ARGV[1])
+local grace = tonumber(ARGV[2])
+local fade = tonumber(ARGV[3])
+local serverId = ARGV[4]
+local onlineAfter = tonumber(ARGV[5])
+local prefix = ARGV[7]
+
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
+
+local fields = cjson.decode(ARGV[6])
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
+redis.call('HSET', KEYS[1], 'polledAt', now, 'failures', 0, 'lastError', '')
+local successes = redis.call('HINCRBY', KEYS[1], 'successes', 1)
+local health = redis.call('HGET', KEYS[1], 'health')
+if health ~= 'online' and successes >= onlineAfter then
+  health = 'online'
+  redis.call('HSET', KEYS[1], 'health', 'online')
+end
+
+local seen = {}
+local repinned = 0
+local n = (#ARGV - 7) / 6
+for i = 0, n - 1 do
+  local a = 8 + i * 6
+  local ref, key = ARGV[a], KEYS[5 + i]
+  seen[ref] = true
+  local owner = redis.call('HGET', key, 'server')
+  if not owner then
+    redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
+      'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running')
+    redis.call('SADD', KEYS[4], ref)
+    redis.call('SADD', KEYS[3], ref)
+    repinned = repinned + 1
+  elseif owner == serverId then
+    redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now)
+    local r = redis.call('HGET', KEYS[2], ref)
+    if r then
+      local reserved, t = string.match(r, '^([^|]+)|([^|]+)|')
+      if now - tonumber(t) >= fade then
+        redis.call('HDEL', KEYS[2], ref)
+      else
+        redis.call('HSET', KEYS[2], ref, reserved .. '|' .. t .. '|' .. ARGV[a + 5])
+      end
+    end
+  end
+end
+
+local forgotten = 0
+for _, ref in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if not seen[ref] then
+    local key = prefix .. ref
+    local m = redis.call('HMGET', key, 'createdAt', 'server')
+    local created = tonumber(m[1]) or 0
+    if m[2] ~= serverId then
+      redis.call('SREM', KEYS[3], ref)
+      redis.call('HDEL', KEYS[2], ref)
+    elseif now - created > grace then
+      redis.call('DEL', key)
+      redis.call('SREM', KEYS[3], ref)
+      redis.call('SREM', KEYS[4], ref)
+      redis.call('HDEL', KEYS[2], ref)
+      forgotten = forgotten + 1
+    end
+  end
+end
+
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'cordoned' and redis.call('SCARD', KEYS[3]) == 0 then
+  state = 'disabled'
+  redis.call('HSET', KEYS[1], 'state', 'disabled')
+end
+return {repinned, forgotten, health, state}

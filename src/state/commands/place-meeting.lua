@@ -1,0 +1,71 @@
+--[[
+Places a meeting on the first candidate that still fits on live counters, and reserves its
+expected load there, in one atomic step: N gateways placing concurrently never over-commit.
+
+KEYS[1]  meeting hash            KEYS[2]  meetings index (set of refs)
+then per candidate i (3 keys):   server hash, reservations hash, server-meetings set
+ARGV[1] now (ms)  ARGV[2] fade (ms)  ARGV[3] need (units)  ARGV[4] sampled count
+ARGV[5] meeting ref  ARGV[6] tenant  ARGV[7] meetingID  ARGV[8] upstreamID  ARGV[9] extra JSON
+ARGV[10..] candidate server ids, in the order the pure ranking chose
+
+Returns {'existing', serverId} | {'placed', serverId, headroom} | {'overcommitted', serverId, headroom} | {'none'}
+]]
+local now = tonumber(ARGV[1])
+local fade = tonumber(ARGV[2])
+local need = tonumber(ARGV[3])
+local sampled = tonumber(ARGV[4])
+
+local existing = redis.call('HGET', KEYS[1], 'server')
+if existing then return {'existing', existing} end
+
+-- Live headroom of candidate i, or nil when it cannot take meetings.
+local function headroom(i)
+  local base = 2 + (i - 1) * 3
+  local s = redis.call('HMGET', KEYS[base + 1], 'capacity', 'measuredLoad', 'state', 'health')
+  if s[3] ~= 'enabled' or s[4] ~= 'online' then return nil end
+  local load = tonumber(s[2]) or 0
+  local resv = redis.call('HGETALL', KEYS[base + 2])
+  for j = 2, #resv, 2 do
+    local r, t, m = string.match(resv[j], '^([^|]+)|([^|]+)|([^|]+)$')
+    local age = now - tonumber(t)
+    if age < fade then
+      local left = tonumber(r) * (1 - math.max(0, age) / fade) - tonumber(m)
+      if left > 0 then load = load + left end
+    end
+  end
+  return (tonumber(s[1]) or 0) - load
+end
+
+local count = #ARGV - 9
+local chosen, chosenRoom, best, bestRoom = nil, nil, nil, nil
+for i = 1, count do
+  local room = headroom(i)
+  if room then
+    if best == nil or room > bestRoom then best, bestRoom = i, room end
+    if room >= need then
+      if i <= sampled then
+        -- Among the random sample, the one with the most live headroom wins.
+        if chosen == nil or room > chosenRoom then chosen, chosenRoom = i, room end
+      elseif chosen == nil then
+        chosen, chosenRoom = i, room
+        break
+      end
+    end
+  end
+  if i == sampled and chosen ~= nil then break end
+end
+
+local outcome = 'placed'
+if chosen == nil then
+  if best == nil then return {'none'} end
+  chosen, chosenRoom, outcome = best, bestRoom, 'overcommitted'
+end
+
+local base = 2 + (chosen - 1) * 3
+local serverId = ARGV[9 + chosen]
+redis.call('HSET', KEYS[1], 'server', serverId, 'tenant', ARGV[6], 'meetingID', ARGV[7],
+  'upstreamID', ARGV[8], 'createdAt', now, 'reserved', need, 'status', 'creating', 'extra', ARGV[9])
+redis.call('SADD', KEYS[2], ARGV[5])
+redis.call('SADD', KEYS[base + 3], ARGV[5])
+redis.call('HSET', KEYS[base + 2], ARGV[5], need .. '|' .. now .. '|0')
+return {outcome, serverId, tostring(chosenRoom)}

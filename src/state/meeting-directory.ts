@@ -1,0 +1,103 @@
+import { decodeMeeting } from './codec.js';
+import type { StoreContext } from './context.js';
+import { meetingRef } from './keys.js';
+import { runScript } from './scripts.js';
+import type { MeetingRecord } from './types.js';
+
+export interface PlaceRequest {
+  tenant: string;
+  meetingID: string;
+  upstreamID: string;
+  /** Load units the meeting is expected to need. */
+  need: number;
+  /** Server ids in ranked order (placement/choose.ts). */
+  candidates: readonly string[];
+  /** How many leading candidates form the random sample compared on live counters. */
+  sampled: number;
+  /** How long a reservation takes to fade to nothing. */
+  fadeMs: number;
+  extra?: Record<string, unknown>;
+}
+
+export type PlaceOutcome =
+  | { outcome: 'placed' | 'overcommitted'; server: string; headroom: number }
+  | { outcome: 'existing'; server: string }
+  | { outcome: 'none' };
+
+/** Where each meeting runs. Placement itself is one Lua script (commands/place-meeting.lua). */
+export class MeetingDirectory {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async place(req: PlaceRequest): Promise<PlaceOutcome> {
+    const { keys } = this.ctx;
+    const ref = meetingRef(req.tenant, req.meetingID);
+    const scriptKeys = [keys.meeting(ref), keys.meetings];
+    for (const id of req.candidates) scriptKeys.push(keys.server(id), keys.reservations(id), keys.serverMeetings(id));
+    const result = (await runScript(this.ctx.redis, 'place-meeting', scriptKeys, [
+      this.ctx.now(),
+      req.fadeMs,
+      req.need,
+      req.sampled,
+      ref,
+      req.tenant,
+      req.meetingID,
+      req.upstreamID,
+      JSON.stringify(req.extra ?? {}),
+      ...req.candidates,
+    ])) as string[];
+    const [outcome, server, room] = result;
+    if (outcome === 'existing') return { outcome, server: server! };
+    if (outcome === 'placed' || outcome === 'overcommitted') return { outcome, server: server!, headroom: Number(room) };
+    return { outcome: 'none' };
+  }
+
+  async get(tenant: string, meetingID: string): Promise<MeetingRecord | undefined> {
+    const ref = meetingRef(tenant, meetingID);
+    return decodeMeeting(ref, await this.ctx.redis.hgetall(this.ctx.keys.meeting(ref)));
+  }
+
+  /** Only the server a meeting runs on: the join path's single lookup. */
+  async serverOf(tenant: string, meetingID: string): Promise<string | undefined> {
+    const server = await this.ctx.redis.hget(this.ctx.keys.meeting(meetingRef(tenant, meetingID)), 'server');
+    return server ?? undefined;
+  }
+
+  /** The upstream create succeeded: the poller may now treat the meeting like any other. */
+  async markRunning(tenant: string, meetingID: string): Promise<void> {
+    await this.ctx.redis.hset(this.ctx.keys.meeting(meetingRef(tenant, meetingID)), 'status', 'running');
+  }
+
+  /** Forgets the placement if it is still on `server` (ended, or its create failed). */
+  async forget(tenant: string, meetingID: string, server: string): Promise<boolean> {
+    const { keys } = this.ctx;
+    const ref = meetingRef(tenant, meetingID);
+    const removed = await runScript(
+      this.ctx.redis,
+      'forget-meeting',
+      [keys.meeting(ref), keys.meetings, keys.serverMeetings(server), keys.reservations(server)],
+      [ref, server],
+    );
+    return removed === 1;
+  }
+
+  async list(tenant?: string): Promise<MeetingRecord[]> {
+    const { redis, keys } = this.ctx;
+    let refs = await redis.smembers(keys.meetings);
+    if (tenant !== undefined) refs = refs.filter((ref) => ref.startsWith(`${tenant}:`));
+    refs.sort();
+    if (refs.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const ref of refs) pipeline.hgetall(keys.meeting(ref));
+    const results = (await pipeline.exec()) ?? [];
+    const meetings: MeetingRecord[] = [];
+    refs.forEach((ref, i) => {
+      const m = decodeMeeting(ref, (results[i]?.[1] ?? {}) as Record<string, string>);
+      if (m) meetings.push(m);
+    });
+    return meetings;
+  }
+
+  async countOn(server: string): Promise<number> {
+    return this.ctx.redis.scard(this.ctx.keys.serverMeetings(server));
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { decodeServer } from './codec.js';
+import type { StoreContext } from './context.js';
+import type { NewServer, ServerRecord, ServerState } from './types.js';
+
+export class UnknownServerError extends Error {
+  constructor(readonly id: string) {
+    super(`no server with id ${id}`);
+  }
+}
+
+/** The pool's servers: what operators add, cordon, disable and remove. */
+export class ServerRegistry {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async add(input: NewServer): Promise<ServerRecord> {
+    const { redis, keys } = this.ctx;
+    const id = input.id ?? `bbb-${randomBytes(4).toString('hex')}`;
+    const fields = {
+      url: input.url.replace(/\/+$/, ''),
+      secret: input.secret,
+      capacity: String(input.capacity),
+      tags: JSON.stringify(input.tags ?? []),
+      state: input.state ?? 'enabled',
+      health: input.health ?? 'offline',
+      addedAt: String(this.ctx.now()),
+    };
+    await redis.multi().hset(keys.server(id), fields).sadd(keys.servers, id).exec();
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<ServerRecord | undefined> {
+    return decodeServer(id, await this.ctx.redis.hgetall(this.ctx.keys.server(id)));
+  }
+
+  async require(id: string): Promise<ServerRecord> {
+    const server = await this.get(id);
+    if (!server) throw new UnknownServerError(id);
+    return server;
+  }
+
+  async ids(): Promise<string[]> {
+    return (await this.ctx.redis.smembers(this.ctx.keys.servers)).sort();
+  }
+
+  async list(): Promise<ServerRecord[]> {
+    const ids = await this.ids();
+    if (ids.length === 0) return [];
+    const pipeline = this.ctx.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.ctx.keys.server(id));
+    const results = (await pipeline.exec()) ?? [];
+    const servers: ServerRecord[] = [];
+    ids.forEach((id, i) => {
+      const server = decodeServer(id, (results[i]?.[1] ?? {}) as Record<string, string>);
+      if (server) servers.push(server);
+    });
+    return servers;
+  }
+
+  async setState(id: string, state: ServerState): Promise<ServerRecord> {
+    await this.require(id);
+    await this.ctx.redis.hset(this.ctx.keys.server(id), 'state', state);
+    return (await this.get(id))!;
+  }
+
+  async update(id: string, fields: { capacity?: number; tags?: string[]; secret?: string; url?: string }): Promise<ServerRecord> {
+    await this.require(id);
+    const values: Record<string, string> = {};
+    if (fields.capacity !== undefined) values.capacity = String(fields.capacity);
+    if (fields.tags !== undefined) values.tags = JSON.stringify(fields.tags);
+    if (fields.secret !== undefined) values.secret = fields.secret;
+    if (fields.url !== undefined) values.url = fields.url.replace(/\/+$/, '');
+    if (Object.keys(values).length > 0) await this.ctx.redis.hset(this.ctx.keys.server(id), values);
+    return (await this.get(id))!;
+  }
+
+  /** Marks a server healthy or not outside the poller (e.g. checked when added). */
+  async setHealth(id: string, health: 'online' | 'offline'): Promise<void> {
+    await this.ctx.redis.hset(this.ctx.keys.server(id), 'health', health);
+  }
+
+  /** Removes the server and forgets its meeting placements. */
+  async remove(id: string): Promise<void> {
+    const { redis, keys } = this.ctx;
+    await this.require(id);
+    const refs = await redis.smembers(keys.serverMeetings(id));
+    const tx = redis.multi().del(keys.server(id), keys.reservations(id), keys.serverMeetings(id)).srem(keys.servers, id);
+    for (const ref of refs) tx.del(keys.meeting(ref)).srem(keys.meetings, ref);
+    await tx.exec();
+  }
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { fadedReservation } from '../placement/load-model.js';
+import type { ServerView } from '../placement/choose.js';
+import type { StoreContext } from './context.js';
+import { keysFor } from './keys.js';
+import { MeetingDirectory } from './meeting-directory.js';
+import { PollWriter } from './poll-writer.js';
+import { ServerRegistry } from './server-registry.js';
+import { TenantRegistry } from './tenant-registry.js';
+import type { ServerRecord, TenantRecord } from './types.js';
+
+export interface StoreOptions {
+  pool?: string;
+  /** Key namespace; tests use their own so they never touch anything else. */
+  namespace?: string;
+  now?: () => number;
+}
+
+/** The Redis-backed state of one pool: servers, meetings, tenants, and poll outcomes. */
+export class Store {
+  readonly ctx: StoreContext;
+  readonly servers: ServerRegistry;
+  readonly meetings: MeetingDirectory;
+  readonly tenants: TenantRegistry;
+  readonly polls: PollWriter;
+  private epoch: string | undefined;
+
+  constructor(redis: Redis, opts: StoreOptions = {}) {
+    this.ctx = { redis, keys: keysFor(opts.pool ?? 'default', opts.namespace), now: opts.now ?? Date.now };
+    this.servers = new ServerRegistry(this.ctx);
+    this.meetings = new MeetingDirectory(this.ctx);
+    this.tenants = new TenantRegistry(this.ctx);
+    this.polls = new PollWriter(this.ctx);
+  }
+
+  /**
+   * Reports whether Redis lost our data since this process last looked: the epoch key is
+   * written once and only disappears with a flush or a failover to an empty replica.
+   */
+  async dataLost(): Promise<boolean> {
+    const { redis, keys } = this.ctx;
+    const candidate = randomBytes(8).toString('hex');
+    const set = await redis.set(keys.epoch, candidate, 'NX');
+    const current = set === 'OK' ? candidate : ((await redis.get(keys.epoch)) ?? candidate);
+    const lost = this.epoch !== undefined && current !== this.epoch;
+    this.epoch = current;
+    return lost;
+  }
+
+  /** Writes back servers and tenants a process still knows after Redis lost them. */
+  async restore(servers: readonly ServerRecord[], tenants: readonly TenantRecord[]): Promise<void> {
+    const known = new Set(await this.servers.ids());
+    for (const s of servers) {
+      if (known.has(s.id)) continue;
+      await this.servers.add({ id: s.id, url: s.url, secret: s.secret, capacity: s.capacity, tags: s.tags, state: s.state, health: s.health });
+    }
+    for (const t of tenants) if (!(await this.tenants.get(t.name))) await this.tenants.put(t);
+  }
+
+  /**
+   * Every server as placement sees it: measured load plus what young meetings still reserve.
+   * Read in one pipeline; the atomic placement step re-checks the chosen server live.
+   */
+  async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[] }> {
+    const { redis, keys } = this.ctx;
+    const servers = await this.servers.list();
+    const pipeline = redis.pipeline();
+    for (const s of servers) pipeline.hgetall(keys.reservations(s.id));
+    const results = (await pipeline.exec()) ?? [];
+    const now = this.ctx.now();
+    const views = servers.map((s, i): ServerView => {
+      let reserved = 0;
+      for (const entry of Object.values((results[i]?.[1] ?? {}) as Record<string, string>)) {
+        const [r, t, m] = entry.split('|').map(Number);
+        reserved += fadedReservation(r ?? 0, now - (t ?? now), fadeMs, m ?? 0);
+      }
+      return { id: s.id, capacity: s.capacity, load: s.measuredLoad + reserved, state: s.state, health: s.health, tags: s.tags };
+    });
+    return { servers, views };
+  }
+
+  /** A best-effort lease (SET NX PX): one poller replica per server per round. */
+  async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.ctx.redis.set(this.ctx.keys.lock(name), owner, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+}

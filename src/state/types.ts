@@ -1,0 +1,83 @@
+import type { ServerHealth, ServerState } from '../placement/choose.js';
+
+export type { ServerHealth, ServerState };
+
+export interface ServerRecord {
+  id: string;
+  /** The server's API base, `…/bigbluebutton/api`. */
+  url: string;
+  secret: string;
+  /** Capacity in load units. */
+  capacity: number;
+  tags: string[];
+  state: ServerState;
+  health: ServerHealth;
+  addedAt: number;
+  /** Measured by the poller (0 before the first poll). */
+  polledAt: number;
+  meetings: number;
+  participants: number;
+  voice: number;
+  videos: number;
+  streamsDelivered: number;
+  measuredLoad: number;
+  failures: number;
+  successes: number;
+  lastError: string;
+}
+
+export interface NewServer {
+  url: string;
+  secret: string;
+  capacity: number;
+  tags?: string[];
+  state?: ServerState;
+  health?: ServerHealth;
+  /** Chosen by the registry when absent. */
+  id?: string;
+}
+
+export type MeetingStatus = 'creating' | 'running';
+
+export interface MeetingRecord {
+  ref: string;
+  tenant: string;
+  meetingID: string;
+  /** The meeting ID on the BBB server (tenant namespace applied). */
+  upstreamID: string;
+  server: string;
+  createdAt: number;
+  /** Load units reserved at placement (fades, see placement/load-model). */
+  reserved: number;
+  measuredLoad: number;
+  status: MeetingStatus;
+  /** Free-form placement facts (profile, hints), JSON in Redis. */
+  extra: Record<string, unknown>;
+}
+
+export interface TenantRecord {
+  name: string;
+  secrets: string[];
+  hostnames: string[];
+  /** Quotas and policy defaults; interpreted by the policy layer. */
+  settings: Record<string, unknown>;
+}
+
+/** What the poller measured of one meeting. */
+export interface PolledMeeting {
+  tenant: string;
+  meetingID: string;
+  upstreamID: string;
+  createTime: number;
+  measuredLoad: number;
+}
+
+/** Server-wide totals written with a successful poll. */
+export interface PolledTotals {
+  meetings: number;
+  participants: number;
+  voice: number;
+  videos: number;
+  streamsDelivered: number;
+  measuredLoad: number;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { headroom, isPlaceable, NO_TAGS, parseServerTags, rankServers, type ServerView } from '../../src/placement/choose.js';
+import {
+  DEFAULT_LOAD_WEIGHTS,
+  DEFAULT_SIZE_CLASSES,
+  expectedMeetingLoad,
+  fadedReservation,
+  meetingLoad,
+  streamsDelivered,
+} from '../../src/placement/load-model.js';
+
+const server = (id: string, load: number, extra: Partial<ServerView> = {}): ServerView => ({
+  id,
+  capacity: 100,
+  load,
+  state: 'enabled',
+  health: 'online',
+  tags: [],
+  ...extra,
+});
+
+/** A deterministic random source cycling through the given values. */
+const seq = (...values: number[]) => {
+  let i = 0;
+  return () => values[i++ % values.length]!;
+};
+
+describe('load model', () => {
+  it('counts camera streams delivered to every other participant, or only to moderators', () => {
+    expect(streamsDelivered({ participants: 20, voice: 0, videos: 20 })).toBe(380);
+    expect(streamsDelivered({ participants: 1, voice: 0, videos: 1 })).toBe(0);
+    expect(streamsDelivered({ participants: 30, voice: 0, videos: 10, moderators: 2, webcamsOnlyForModerator: true })).toBe(10);
+  });
+
+  it('matches the documented sizing: 6 × 25 users with 5 cameras fill ~87 % of a standard server', () => {
+    const perMeeting = meetingLoad({ participants: 25, voice: 25, videos: 5 });
+    expect(perMeeting).toBe(5 + 25 + 12.5 + 0.25 * 5 * 24);
+    expect((6 * perMeeting) / DEFAULT_SIZE_CLASSES.standard!).toBeCloseTo(0.87, 2);
+    // A 350-participant webinar does not fit a standard server, only a large one.
+    const webinar = expectedMeetingLoad(350, 1);
+    expect(webinar).toBeGreaterThan(DEFAULT_SIZE_CLASSES.standard!);
+    expect(webinar).toBeLessThan(DEFAULT_SIZE_CLASSES.large!);
+  });
+
+  it('grows with participants, voice and cameras', () => {
+    const base = { participants: 10, voice: 5, videos: 2 };
+    const load = meetingLoad(base, DEFAULT_LOAD_WEIGHTS);
+    expect(meetingLoad({ ...base, participants: 11 })).toBeGreaterThan(load);
+    expect(meetingLoad({ ...base, voice: 6 })).toBeGreaterThan(load);
+    expect(meetingLoad({ ...base, videos: 3 })).toBeGreaterThan(load);
+  });
+
+  it('fades a reservation linearly and subtracts what was measured', () => {
+    expect(fadedReservation(100, 0, 1000, 0)).toBe(100);
+    expect(fadedReservation(100, 500, 1000, 0)).toBe(50);
+    expect(fadedReservation(100, 500, 1000, 20)).toBe(30);
+    expect(fadedReservation(100, 500, 1000, 80)).toBe(0);
+    expect(fadedReservation(100, 1000, 1000, 0)).toBe(0);
+    expect(fadedReservation(100, -5, 1000, 0)).toBe(100);
+  });
+});
+
+describe('server choice', () => {
+  it('reads meta_server-tag: trailing ! is required, others preferred', () => {
+    expect(parseServerTags(undefined)).toEqual(NO_TAGS);
+    expect(parseServerTags('gpu!, eu ,,!')).toEqual({ required: ['gpu'], preferred: ['eu'] });
+  });
+
+  it('places only on enabled, online servers carrying the required tags', () => {
+    const tags = { required: ['gpu'], preferred: [] };
+    expect(isPlaceable(server('a', 0, { tags: ['gpu'] }), tags)).toBe(true);
+    expect(isPlaceable(server('a', 0), tags)).toBe(false);
+    expect(isPlaceable(server('a', 0, { state: 'cordoned' }), NO_TAGS)).toBe(false);
+    expect(isPlaceable(server('a', 0, { state: 'disabled' }), NO_TAGS)).toBe(false);
+    expect(isPlaceable(server('a', 0, { health: 'offline' }), NO_TAGS)).toBe(false);
+  });
+
+  it('puts the random sample first, by headroom, then the other fitting servers, then the full ones', () => {
+    const servers = [server('a', 10), server('b', 50), server('c', 95), server('d', 30), server('e', 0, { health: 'offline' })];
+    // random picks index 1 (b) then, of the remaining [a, d, c→? ], index 0.
+    const r = rankServers(servers, 20, NO_TAGS, seq(0.4, 0), 2);
+    expect(r.sampled).toBe(2);
+    expect(r.candidates.slice(0, 2)).toEqual(['a', 'b']);
+    expect(r.candidates).toEqual(['a', 'b', 'd', 'c']);
+    expect(r.candidates).not.toContain('e');
+  });
+
+  it('never ranks a server that cannot fit ahead of one that can', () => {
+    for (let trial = 0; trial < 200; trial++) {
+      const servers = Array.from({ length: 12 }, (_, i) => server(`s${i}`, Math.floor(Math.random() * 100)));
+      const need = 30;
+      const { candidates } = rankServers(servers, need, NO_TAGS, Math.random, 3);
+      const fits = candidates.map((id) => headroom(servers.find((s) => s.id === id)!) >= need);
+      const firstMiss = fits.indexOf(false);
+      if (firstMiss !== -1) expect(fits.slice(firstMiss).every((f) => !f)).toBe(true);
+      expect(candidates).toHaveLength(12);
+    }
+  });
+
+  it('prefers servers with a preferred tag while one of them fits, else uses the others', () => {
+    const servers = [server('plain', 0), server('tagged', 60, { tags: ['eu'] })];
+    const tags = parseServerTags('eu');
+    expect(rankServers(servers, 30, tags, Math.random).candidates[0]).toBe('tagged');
+    expect(rankServers(servers, 50, tags, Math.random).candidates[0]).toBe('plain');
+  });
+
+  it('offers no candidate when nothing is placeable, and overflow candidates when all are full', () => {
+    expect(rankServers([server('a', 0, { state: 'disabled' })], 1, NO_TAGS, Math.random)).toEqual({ candidates: [], sampled: 0 });
+    const full = rankServers([server('a', 99), server('b', 90)], 50, NO_TAGS, Math.random);
+    expect(full).toEqual({ candidates: ['b', 'a'], sampled: 0 });
+  });
+});
