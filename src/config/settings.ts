@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ALL_ALGORITHMS, type ChecksumAlgorithm } from '../bbb/checksum.js';
+
+// Every setting of every role, from the environment and an optional YAML file
+// (AMPHI_CONFIG). The environment wins over the file. A bad value stops start-up with a
+// message that names the variable.
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+
+const algorithms = csv.pipe(
+  z
+    .array(z.enum(ALL_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]))
+    .min(1, 'name at least one of sha1, sha256, sha384, sha512'),
+);
+
+export const SETTINGS = {
+  REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use; unset: a private redis-server is started' },
+  AMPHI_POOL: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('default'), help: 'pool name (Redis hash tag)' },
+  HOST: { schema: z.string().default('127.0.0.1'), help: 'address the gateway listens on' },
+  PORT: { schema: int(0, 65535).default(8090), help: 'port the gateway listens on' },
+  AMPHI_PUBLIC_URL: { schema: z.string().url().optional(), help: 'public base URL of the gateway (index apiUrl, error redirects)' },
+  AMPHI_SECRET: { schema: csv.optional(), help: 'shared secret(s) of the default tenant, comma-separated for rotation' },
+  AMPHI_JWT_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), help: 'HS256 key for the /admin API; unset: /admin is off' },
+  AMPHI_CHECKSUM_ALGORITHMS: { schema: algorithms.default('sha1,sha256,sha384,sha512'), help: 'checksum algorithms accepted from clients' },
+  AMPHI_UPSTREAM_ALGORITHM: { schema: z.enum(ALL_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]).default('sha256'), help: 'algorithm used to sign calls to BBB servers' },
+  AMPHI_UPSTREAM_TIMEOUT_MS: { schema: int(100).default(5000), help: 'timeout of a call to a BBB server' },
+  AMPHI_POLL_INTERVAL_MS: { schema: int(200).default(5000), help: 'time between two polls of a server' },
+  AMPHI_POLL_TIMEOUT_MS: { schema: int(100).default(3000), help: 'timeout of one poll' },
+  AMPHI_POLL_CONCURRENCY: { schema: int(1, 1024).default(32), help: 'servers polled at once' },
+  AMPHI_OFFLINE_AFTER: { schema: int(1).default(2), help: 'failed polls in a row before a server is offline' },
+  AMPHI_ONLINE_AFTER: { schema: int(1).default(1), help: 'successful polls in a row before it is online again' },
+  AMPHI_CREATE_GRACE_MS: { schema: int(0).default(60_000), help: 'a meeting younger than this is never forgotten by the poller' },
+  AMPHI_RESERVATION_FADE_MS: { schema: int(1000).default(900_000), help: 'time for a new meeting reservation to fade out' },
+  AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
+  AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
+  AMPHI_DEFAULT_EXPECTED_PARTICIPANTS: { schema: int(1).default(25), help: 'expected size of a meeting that gives no hint' },
+  AMPHI_DEFAULT_EXPECTED_CAMERAS: { schema: int(0).default(2), help: 'expected cameras of a meeting that gives no hint' },
+  AMPHI_POLICY_DIR: { schema: z.string().optional(), help: 'directory of capacity policy files (default: the shipped policies/)' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level' },
+} as const;
+
+type Spec = typeof SETTINGS;
+export type Settings = { [K in keyof Spec]: z.output<Spec[K]['schema']> };
+
+export class ConfigError extends Error {}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`AMPHI_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const doc: unknown = parseYaml(text);
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`AMPHI_CONFIG: ${path} must be a mapping of SETTING: value`);
+  return doc as Record<string, unknown>;
+}
+
+/** Reads and validates every setting; throws ConfigError naming each bad one. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const file = env.AMPHI_CONFIG ? readFile(env.AMPHI_CONFIG) : {};
+  const unknown = Object.keys(file).filter((k) => !(k in SETTINGS));
+  const problems = unknown.map((k) => `${k} (in ${env.AMPHI_CONFIG}): unknown setting`);
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS)) {
+    const fromEnv = env[name];
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[name] === undefined ? undefined : String(file[name]);
+    const parsed = (spec.schema as z.ZodTypeAny).safeParse(raw);
+    if (parsed.success) out[name] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return out as Settings;
+}
+
+/** The settings table for `--help` and the docs. */
+export function settingsHelp(): string {
+  return Object.entries(SETTINGS)
+    .map(([name, spec]) => `  ${name.padEnd(36)} ${spec.help}`)
+    .join('\n');
+}
