@@ -1,3 +1,4 @@
+import type { MeetingInfo } from '../bbb/types.js';
 import type { MeetingRecord, ServerRecord, TenantRecord } from './types.js';
 
 // Redis hashes hold strings; these turn them back into typed records.
@@ -53,6 +54,7 @@ export function decodeMeeting(ref: string, h: Record<string, string>): MeetingRe
     measuredLoad: num(h.measuredLoad),
     status: h.status === 'creating' ? 'creating' : 'running',
     extra: json<Record<string, unknown>>(h.extra, {}),
+    info: h.info ? json<MeetingInfo | undefined>(h.info, undefined) : undefined,
   };
 }
 

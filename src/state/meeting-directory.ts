@@ -1,3 +1,4 @@
+import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
 import type { StoreContext } from './context.js';
 import { meetingRef } from './keys.js';
@@ -62,9 +63,13 @@ export class MeetingDirectory {
     return server ?? undefined;
   }
 
-  /** The upstream create succeeded: the poller may now treat the meeting like any other. */
-  async markRunning(tenant: string, meetingID: string): Promise<void> {
-    await this.ctx.redis.hset(this.ctx.keys.meeting(meetingRef(tenant, meetingID)), 'status', 'running');
+  /**
+   * The upstream create succeeded: the poller may now treat the meeting like any other, and
+   * getMeetingInfo answers from `info` until the first poll describes it.
+   */
+  async markRunning(tenant: string, meetingID: string, info: MeetingInfo): Promise<void> {
+    const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
+    await this.ctx.redis.hset(key, 'status', 'running', 'info', JSON.stringify(info));
   }
 
   /** Forgets the placement if it is still on `server` (ended, or its create failed). */

@@ -39,7 +39,7 @@ export class PollWriter {
     for (const m of meetings) {
       const ref = meetingRef(m.tenant, m.meetingID);
       scriptKeys.push(keys.meeting(ref));
-      args.push(ref, m.tenant, m.meetingID, m.upstreamID, m.createTime, m.measuredLoad);
+      args.push(ref, m.tenant, m.meetingID, m.upstreamID, m.createTime, m.measuredLoad, JSON.stringify(m.info));
     }
     const [repinned, forgotten, health, state] = (await runScript(this.ctx.redis, 'apply-poll', scriptKeys, args)) as [
       number,

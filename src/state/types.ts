@@ -1,3 +1,4 @@
+import type { MeetingInfo } from '../bbb/types.js';
 import type { ServerHealth, ServerState } from '../placement/choose.js';
 
 export type { ServerHealth, ServerState };
@@ -51,6 +52,8 @@ export interface MeetingRecord {
   reserved: number;
   measuredLoad: number;
   status: MeetingStatus;
+  /** The meeting as its server last described it (poll or create), tenant-local meetingID. */
+  info?: MeetingInfo;
   /** Free-form placement facts (profile, hints), JSON in Redis. */
   extra: Record<string, unknown>;
 }
@@ -70,6 +73,8 @@ export interface PolledMeeting {
   upstreamID: string;
   createTime: number;
   measuredLoad: number;
+  /** As the server described it, with the tenant-local meetingID. */
+  info: MeetingInfo;
 }
 
 /** Server-wide totals written with a successful poll. */

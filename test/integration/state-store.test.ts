@@ -1,11 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import type { MeetingInfo } from '../../src/bbb/types.js';
 import { rankServers, NO_TAGS } from '../../src/placement/choose.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { Store } from '../../src/state/store.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const FADE = 600_000;
+
+const infoOf = (meetingID: string, participantCount = 0): MeetingInfo => ({
+  meetingName: meetingID, meetingID, internalMeetingID: `${meetingID}-1`, createTime: 1, createDate: '', voiceBridge: '70000',
+  dialNumber: '', running: participantCount > 0, duration: 0, hasUserJoined: participantCount > 0, recording: false,
+  hasBeenForciblyEnded: false, startTime: 1, endTime: 0, participantCount, listenerCount: 0, voiceParticipantCount: 0,
+  videoCount: 0, maxUsers: 0, moderatorCount: 0, attendees: [], metadata: {}, isBreakout: false,
+});
 const thresholds = { offlineAfter: 2, onlineAfter: 1, graceMs: 30_000, fadeMs: FADE };
 
 describe('state store (real Redis)', () => {
@@ -118,7 +126,7 @@ describe('state store (real Redis)', () => {
     ({ views } = await store.snapshot(FADE));
     expect(views[0]!.load).toBe(50);
     await store.polls.success('s00', { meetings: 1, participants: 20, voice: 20, videos: 0, streamsDelivered: 0, measuredLoad: 35 }, [
-      { tenant: 'default', meetingID: 'm1', upstreamID: 'm1', createTime: 1, measuredLoad: 35 },
+      { tenant: 'default', meetingID: 'm1', upstreamID: 'm1', createTime: 1, measuredLoad: 35, info: infoOf('m1', 20) },
     ], thresholds);
     ({ views } = await store.snapshot(FADE));
     expect(views[0]!.load).toBe(35 + (50 - 35)); // measured, plus what the reservation still adds
@@ -136,12 +144,13 @@ describe('state store (real Redis)', () => {
     await place(store, 'young2', 10);
     const totals = { meetings: 1, participants: 3, voice: 3, videos: 0, streamsDelivered: 0, measuredLoad: 9 };
     const applied = await store.polls.success(oldServer, totals, [
-      { tenant: 'default', meetingID: 'adopted', upstreamID: 'adopted', createTime: 5, measuredLoad: 9 },
+      { tenant: 'default', meetingID: 'adopted', upstreamID: 'adopted', createTime: 5, measuredLoad: 9, info: infoOf('adopted', 3) },
     ], thresholds);
     expect(applied.repinned).toBe(1);
     expect(applied.forgotten).toBe(1); // 'old' is older than the grace and gone from the server
     expect(await store.meetings.get('default', 'old')).toBeUndefined();
     expect(await store.meetings.serverOf('default', 'adopted')).toBe(oldServer);
+    expect((await store.meetings.get('default', 'adopted'))?.info?.participantCount).toBe(3);
     expect(await store.meetings.get('default', 'young2')).toBeDefined();
   });
 

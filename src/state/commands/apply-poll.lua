@@ -8,7 +8,8 @@ KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEY
 KEYS[5..] one meeting hash per polled meeting, in ARGV order
 ARGV[1] now  ARGV[2] grace (ms)  ARGV[3] fade (ms)  ARGV[4] serverId  ARGV[5] online-after
 ARGV[6] server fields JSON (measured totals)  ARGV[7] meeting key prefix
-ARGV[8..] per polled meeting 6 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad
+ARGV[8..] per polled meeting 7 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad,
+          info (the meeting as getMeetings described it, JSON: answers getMeetingInfo from state)
 
 Returns {repinned, forgotten, healthAfter, stateAfter}
 ]]
@@ -33,20 +34,21 @@ end
 
 local seen = {}
 local repinned = 0
-local n = (#ARGV - 7) / 6
+local n = (#ARGV - 7) / 7
 for i = 0, n - 1 do
-  local a = 8 + i * 6
+  local a = 8 + i * 7
   local ref, key = ARGV[a], KEYS[5 + i]
   seen[ref] = true
   local owner = redis.call('HGET', key, 'server')
   if not owner then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
-      'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running')
+      'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
+      'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
     redis.call('SADD', KEYS[4], ref)
     redis.call('SADD', KEYS[3], ref)
     repinned = repinned + 1
   elseif owner == serverId then
-    redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now)
+    redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
     local r = redis.call('HGET', KEYS[2], ref)
     if r then
       local reserved, t = string.match(r, '^([^|]+)|([^|]+)|')
