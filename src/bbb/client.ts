@@ -59,6 +59,8 @@ export interface CallOptions {
   /** A POST body (e.g. create's XML modules); never part of the checksum. */
   body?: string;
   contentType?: string;
+  /** An already-encoded query used as is instead of `params` (a gateway forwarding a client's query). */
+  rawQuery?: string;
 }
 
 export interface RawAnswer {
@@ -196,8 +198,12 @@ export class BbbClient {
 
   /** A signed URL; the index call ('') is `…/api/?checksum=…`, which bbb-web maps to index. */
   url(callName: string, params: BbbParams = []): string {
-    const query = encodeQuery(params);
-    return `${this.apiUrl}/${callName}?${signQuery(callName, query, this.secret, this.algorithm)}`;
+    return this.signedUrl(callName, encodeQuery(params));
+  }
+
+  /** A signed URL over a query that is already encoded, kept byte for byte. */
+  signedUrl(callName: string, encodedQuery: string): string {
+    return `${this.apiUrl}/${callName}?${signQuery(callName, encodedQuery, this.secret, this.algorithm)}`;
   }
 
   /**
@@ -209,7 +215,8 @@ export class BbbClient {
     // undici's own timeouts bound each phase; the signal bounds the call as a whole.
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const answer = await request(this.url(callName, params), {
+      const url = opts.rawQuery !== undefined ? this.signedUrl(callName, opts.rawQuery) : this.url(callName, params);
+      const answer = await request(url, {
         dispatcher: this.dispatcher,
         method: opts.method ?? 'GET',
         headersTimeout: timeoutMs,

@@ -1,0 +1,75 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Settings } from '../config/settings.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { registerPoolCollector } from '../metrics/pool-collector.js';
+import type { Store } from '../state/store.js';
+import { Placer } from './bbb/placer.js';
+import { PoolView } from './bbb/pool-view.js';
+import { bbbRoutes } from './bbb/routes.js';
+import { TenantDirectory } from './bbb/tenants.js';
+import type { Gateway } from './bbb/context.js';
+
+export interface AppOptions {
+  store: Store;
+  redis: Redis;
+  settings: Settings;
+  metrics?: GatewayMetrics;
+  /** Defaults to the settings' LOG_LEVEL. */
+  logger?: boolean;
+  random?: () => number;
+}
+
+export interface App {
+  app: FastifyInstance;
+  gateway: Gateway;
+}
+
+/** The gateway's HTTP application: BBB API, health, readiness and metrics. */
+export async function buildApp(opts: AppOptions): Promise<App> {
+  const { store, settings } = opts;
+  const app = Fastify({
+    logger: opts.logger === false || settings.LOG_LEVEL === 'silent' ? false : { level: settings.LOG_LEVEL },
+    // Load balancers and clients keep connections open; so must we, for join throughput.
+    keepAliveTimeout: 65_000,
+    trustProxy: true,
+  });
+  const metrics = opts.metrics ?? createGatewayMetrics();
+  registerPoolCollector(metrics.registry, store, settings.AMPHI_RESERVATION_FADE_MS);
+  const pool = new PoolView(store, {
+    maxAgeMs: settings.AMPHI_SNAPSHOT_MS,
+    fadeMs: settings.AMPHI_RESERVATION_FADE_MS,
+    algorithm: settings.AMPHI_UPSTREAM_ALGORITHM,
+    timeoutMs: settings.AMPHI_UPSTREAM_TIMEOUT_MS,
+  });
+  const gateway: Gateway = {
+    store,
+    pool,
+    placer: new Placer(store, pool, {
+      choices: settings.AMPHI_PLACEMENT_CHOICES,
+      fadeMs: settings.AMPHI_RESERVATION_FADE_MS,
+      random: opts.random,
+    }),
+    tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
+    settings,
+    metrics,
+    log: app.log,
+  };
+
+  await app.register(bbbRoutes, { gateway });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_req, reply) => {
+    try {
+      await opts.redis.ping();
+      return { status: 'ready' };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', reason: `redis: ${(err as Error).message}` });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(body);
+  });
+  return { app, gateway };
+}

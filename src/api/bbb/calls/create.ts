@@ -1,0 +1,115 @@
+import { BbbClientError } from '../../../bbb/client.js';
+import { BBB_ERRORS } from '../../../bbb/errors.js';
+import { renderCreate, renderFailed } from '../../../bbb/responses.js';
+import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
+import { checkCreateParams } from '../../../bbb/validate.js';
+import { parseServerTags } from '../../../placement/choose.js';
+import { expectedMeetingLoad } from '../../../placement/load-model.js';
+import { toUpstreamId } from '../../../state/namespace.js';
+import type { ServerRecord } from '../../../state/types.js';
+import { type Answer, type Call, type Gateway, xml } from '../context.js';
+import { isReachable } from '../pool-view.js';
+import { forwardParams, upstreamFailure } from './upstream.js';
+
+export const NO_SERVER = { messageKey: 'noAvailableServers', message: 'No available servers.' };
+
+/** How many servers a create tries when the chosen one cannot be reached. */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * create: a running meeting goes back to its server (duplicateWarning comes from there); a new
+ * one, or one whose server is gone, is placed atomically, then created upstream. A create the
+ * server refuses, or that cannot reach it, releases the placement.
+ */
+export async function create(gw: Gateway, call: Call): Promise<Answer> {
+  const { params } = call.request;
+  const invalid = checkCreateParams(params);
+  if (invalid) return xml(renderFailed(invalid), 'invalid');
+  const tenant = call.tenant.name;
+  const meetingID = params.get('meetingID')!;
+  const upstreamID = toUpstreamId(tenant, meetingID);
+
+  const existing = await gw.store.meetings.get(tenant, meetingID);
+  if (existing) {
+    const server = await gw.pool.server(existing.server);
+    if (isReachable(server)) return createOn(gw, call, server, upstreamID, false);
+    // Its server went offline or was disabled: the meeting is gone, place it again.
+    await gw.store.meetings.forget(tenant, meetingID, existing.server);
+  }
+
+  const exclude = new Set<string>();
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const started = performance.now();
+    const placed = await gw.placer.place({
+      tenant,
+      meetingID,
+      upstreamID,
+      need: expectedMeetingLoad(gw.settings.AMPHI_DEFAULT_EXPECTED_PARTICIPANTS, gw.settings.AMPHI_DEFAULT_EXPECTED_CAMERAS),
+      tags: parseServerTags(params.get('meta_server-tag')),
+      exclude,
+    });
+    gw.metrics.placementSeconds.observe({ outcome: placed.outcome }, (performance.now() - started) / 1000);
+    if (placed.outcome === 'none') return xml(renderFailed(NO_SERVER), 'noServer');
+    const server = await gw.pool.server(placed.server);
+    if (!server) return xml(renderFailed(NO_SERVER), 'noServer');
+    const fresh = placed.outcome !== 'existing';
+    const answer = await createOn(gw, call, server, upstreamID, fresh);
+    if (answer.outcome !== 'unreachable' || !fresh) return answer;
+    exclude.add(server.id);
+  }
+  return xml(renderFailed(NO_SERVER), 'noServer');
+}
+
+async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamID: string, fresh: boolean): Promise<Answer> {
+  const tenant = call.tenant.name;
+  const meetingID = call.request.params.get('meetingID')!;
+  const body = call.request.xmlBody;
+  try {
+    const result = await gw.pool
+      .client(server)
+      .create(forwardParams(call.request.params, upstreamID), body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
+    const local: CreateResult = { ...result, meetingID };
+    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, call.request.params));
+    return xml(renderCreate(local), local.messageKey === BBB_ERRORS.duplicateWarning.messageKey ? 'duplicate' : 'success');
+  } catch (err) {
+    if (fresh) await gw.store.meetings.forget(tenant, meetingID, server.id);
+    if (err instanceof BbbClientError && (err.kind === 'refused' || err.kind === 'network')) {
+      gw.log.warn({ server: server.id, err: err.message }, 'create: server unreachable, placing elsewhere');
+      return xml(renderFailed(NO_SERVER), 'unreachable');
+    }
+    return upstreamFailure(gw, server, err);
+  }
+}
+
+/** What getMeetingInfo answers for a meeting no poll has described yet. */
+function infoFromCreate(r: CreateResult, params: ReadonlyMap<string, string>): MeetingInfo {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of params) if (/^meta_[a-zA-Z][a-zA-Z0-9-]*$/.test(key)) metadata[key.slice(5).toLowerCase()] = value;
+  return {
+    meetingName: params.get('name') ?? '',
+    meetingID: r.meetingID,
+    internalMeetingID: r.internalMeetingID,
+    createTime: r.createTime,
+    createDate: r.createDate,
+    voiceBridge: r.voiceBridge,
+    dialNumber: r.dialNumber,
+    attendeePW: r.attendeePW,
+    moderatorPW: r.moderatorPW,
+    running: false,
+    duration: r.duration,
+    hasUserJoined: r.hasUserJoined,
+    recording: (params.get('record') ?? '').toLowerCase() === 'true',
+    hasBeenForciblyEnded: r.hasBeenForciblyEnded,
+    startTime: r.createTime,
+    endTime: 0,
+    participantCount: 0,
+    listenerCount: 0,
+    voiceParticipantCount: 0,
+    videoCount: 0,
+    maxUsers: Number(params.get('maxParticipants') ?? 0) || 0,
+    moderatorCount: 0,
+    attendees: [],
+    metadata,
+    isBreakout: false,
+  };
+}

@@ -1,0 +1,79 @@
+import { BBB_ERRORS } from '../../../bbb/errors.js';
+import { renderEnd, renderFailed, renderIsMeetingRunning, renderMeetingInfo, renderMeetings } from '../../../bbb/responses.js';
+import { checkMeetingId } from '../../../bbb/validate.js';
+import { toUpstreamId } from '../../../state/namespace.js';
+import type { MeetingRecord, ServerRecord } from '../../../state/types.js';
+import { type Answer, type Call, type Gateway, xml } from '../context.js';
+import { isReachable } from '../pool-view.js';
+import { forwardParams, upstreamFailure } from './upstream.js';
+
+// getMeetingInfo, isMeetingRunning and getMeetings answer from the polled state, so a slow or
+// dead server never slows or fails them. A meeting whose server is unreachable is gone for
+// clients (its next create places it again), so it is reported as not found / not running.
+
+async function reachableMeeting(gw: Gateway, call: Call): Promise<{ meeting: MeetingRecord; server: ServerRecord } | undefined> {
+  const meetingID = call.request.params.get('meetingID')!;
+  const meeting = await gw.store.meetings.get(call.tenant.name, meetingID);
+  if (!meeting) return undefined;
+  const server = await gw.pool.server(meeting.server);
+  return isReachable(server) ? { meeting, server } : undefined;
+}
+
+export async function getMeetingInfo(gw: Gateway, call: Call): Promise<Answer> {
+  const invalid = checkMeetingId(call.request.params.get('meetingID'));
+  if (invalid) return xml(renderFailed(invalid), 'invalid');
+  const found = await reachableMeeting(gw, call);
+  if (!found?.meeting.info) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
+  return xml(renderMeetingInfo(found.meeting.info));
+}
+
+export async function isMeetingRunning(gw: Gateway, call: Call): Promise<Answer> {
+  const invalid = checkMeetingId(call.request.params.get('meetingID'));
+  if (invalid) return xml(renderFailed(invalid), 'invalid');
+  const found = await reachableMeeting(gw, call);
+  return xml(renderIsMeetingRunning(found?.meeting.info?.running ?? false));
+}
+
+export async function getMeetings(gw: Gateway, call: Call): Promise<Answer> {
+  const [meetings, online] = await Promise.all([gw.store.meetings.list(call.tenant.name), gw.pool.onlineServers()]);
+  const reachable = new Set(online.map((s) => s.id));
+  const infos = meetings.filter((m) => m.info && reachable.has(m.server)).map((m) => m.info!);
+  return xml(renderMeetings(infos));
+}
+
+/** end: sent to the meeting's server; the poller forgets the meeting once the server drops it. */
+export async function end(gw: Gateway, call: Call): Promise<Answer> {
+  const { params } = call.request;
+  const invalid = checkMeetingId(params.get('meetingID'));
+  if (invalid) return xml(renderFailed(invalid), 'invalid');
+  const found = await reachableMeeting(gw, call);
+  if (!found) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
+  try {
+    await gw.pool.client(found.server).call('end', forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)));
+    return xml(renderEnd());
+  } catch (err) {
+    return upstreamFailure(gw, found.server, err);
+  }
+}
+
+/** insertDocument and sendChatMessage: passed to the meeting's server, answer untouched. */
+export async function forwardToMeeting(gw: Gateway, call: Call): Promise<Answer> {
+  const { params, callName, xmlBody } = call.request;
+  const invalid = checkMeetingId(params.get('meetingID'));
+  if (invalid) return xml(renderFailed(invalid), 'invalid');
+  const found = await reachableMeeting(gw, call);
+  if (!found) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
+  try {
+    const answer = await gw.pool
+      .client(found.server)
+      .callRaw(
+        callName,
+        forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)),
+        xmlBody !== undefined ? { method: 'POST', body: xmlBody, contentType: 'application/xml' } : {},
+      );
+    if (answer.status !== 200) return upstreamFailure(gw, found.server, new Error(`HTTP ${answer.status}`));
+    return xml(answer.body);
+  } catch (err) {
+    return upstreamFailure(gw, found.server, err);
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { BbbRequest } from '../../bbb/request.js';
+import type { Settings } from '../../config/settings.js';
+import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
+import type { Store } from '../../state/store.js';
+import type { Placer } from './placer.js';
+import type { PoolView } from './pool-view.js';
+import type { Tenant, TenantDirectory } from './tenants.js';
+
+/** What a gateway call needs, built once per process. */
+export interface Gateway {
+  store: Store;
+  pool: PoolView;
+  placer: Placer;
+  tenants: TenantDirectory;
+  settings: Settings;
+  metrics: GatewayMetrics;
+  log: FastifyBaseLogger;
+}
+
+/** One BBB API call being answered. */
+export interface Call {
+  request: BbbRequest;
+  tenant: Tenant;
+  /** Base URL clients reached us at, for error redirects and the index call. */
+  publicBase: string;
+}
+
+export type Answer = { xml: string; outcome: string } | { redirect: string; outcome: string };
+
+export type CallHandler = (gw: Gateway, call: Call) => Promise<Answer>;
+
+export const xml = (body: string, outcome = 'success'): Answer => ({ xml: body, outcome });

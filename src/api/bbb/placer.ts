@@ -1,0 +1,56 @@
+import { rankServers, type TagRequest } from '../../placement/choose.js';
+import type { PlaceOutcome } from '../../state/meeting-directory.js';
+import type { Store } from '../../state/store.js';
+import type { PoolView } from './pool-view.js';
+
+export interface PlacerOptions {
+  choices: number;
+  fadeMs: number;
+  random?: () => number;
+}
+
+export interface Placement {
+  tenant: string;
+  meetingID: string;
+  upstreamID: string;
+  need: number;
+  tags: TagRequest;
+  extra?: Record<string, unknown>;
+  /** Servers not to use (a create there just failed). */
+  exclude?: ReadonlySet<string>;
+}
+
+/** Ranks on the cached pool view, then lets the Lua step pick and reserve atomically. */
+export class Placer {
+  constructor(
+    private readonly store: Store,
+    private readonly pool: PoolView,
+    private readonly opts: PlacerOptions,
+  ) {}
+
+  async place(p: Placement): Promise<PlaceOutcome> {
+    let outcome = await this.attempt(p);
+    // A stale view may list no placeable server when one just came online: look again once.
+    if (outcome.outcome === 'none') {
+      await this.pool.refresh(true);
+      outcome = await this.attempt(p);
+    }
+    return outcome;
+  }
+
+  private async attempt(p: Placement): Promise<PlaceOutcome> {
+    const views = (await this.pool.placementViews()).filter((v) => !p.exclude?.has(v.id));
+    const { candidates, sampled } = rankServers(views, p.need, p.tags, this.opts.random ?? Math.random, this.opts.choices);
+    if (candidates.length === 0) return { outcome: 'none' };
+    return this.store.meetings.place({
+      tenant: p.tenant,
+      meetingID: p.meetingID,
+      upstreamID: p.upstreamID,
+      need: p.need,
+      candidates,
+      sampled,
+      fadeMs: this.opts.fadeMs,
+      extra: p.extra,
+    });
+  }
+}
