@@ -53,6 +53,7 @@ export function decodeMeeting(ref: string, h: Record<string, string>): MeetingRe
     reserved: num(h.reserved),
     measuredLoad: num(h.measuredLoad),
     status: h.status === 'creating' ? 'creating' : 'running',
+    overcommitted: h.overcommitted === '1',
     extra: json<Record<string, unknown>>(h.extra, {}),
     info: h.info ? json<MeetingInfo | undefined>(h.info, undefined) : undefined,
   };

@@ -52,6 +52,8 @@ export interface MeetingRecord {
   reserved: number;
   measuredLoad: number;
   status: MeetingStatus;
+  /** Placed on a server without room because no server had any (the pool was full). */
+  overcommitted: boolean;
   /** The meeting as its server last described it (poll or create), tenant-local meetingID. */
   info?: MeetingInfo;
   /** Free-form placement facts (profile, hints), JSON in Redis. */

@@ -65,6 +65,7 @@ local base = 2 + (chosen - 1) * 3
 local serverId = ARGV[9 + chosen]
 redis.call('HSET', KEYS[1], 'server', serverId, 'tenant', ARGV[6], 'meetingID', ARGV[7],
   'upstreamID', ARGV[8], 'createdAt', now, 'reserved', need, 'status', 'creating', 'extra', ARGV[9])
+if outcome == 'overcommitted' then redis.call('HSET', KEYS[1], 'overcommitted', 1) end
 redis.call('SADD', KEYS[2], ARGV[5])
 redis.call('SADD', KEYS[base + 3], ARGV[5])
 redis.call('HSET', KEYS[base + 2], ARGV[5], need .. '|' .. now .. '|0')
