@@ -1,0 +1,8 @@
+// tsc compiles only TypeScript; the Lua scripts the store loads at run time are copied beside
+// the compiled modules so dist/ works on its own.
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+
+const from = new URL('../src/state/commands/', import.meta.url);
+const to = new URL('../dist/state/commands/', import.meta.url);
+mkdirSync(to, { recursive: true });
+for (const file of readdirSync(from)) if (file.endsWith('.lua')) cpSync(new URL(file, from), new URL(file, to));

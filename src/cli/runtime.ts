@@ -1,0 +1,61 @@
+// What every long-running role needs before it starts: settings, Redis, the store. A bad
+// setting or a missing redis-server ends start-up with one clear message and exit code 2.
+import type { Redis } from 'ioredis';
+import { ConfigError, loadSettings, type Settings } from '../config/settings.js';
+import { createRedis, resolveRedis } from '../redis/connect.js';
+import { RedisNotInstalledError } from '../redis/private-redis.js';
+import { Store } from '../state/store.js';
+import type { CliIO } from './command.js';
+
+export interface Runtime {
+  settings: Settings;
+  redisUrl: string;
+  redis: Redis;
+  store: Store;
+  /** Closes the connection, and stops the private redis-server if this process started one. */
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Runtime> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+  let resolved;
+  try {
+    resolved = await resolveRedis(env, { log: (line) => io.stderr(`${line}\n`) });
+  } catch (err) {
+    if (err instanceof RedisNotInstalledError) throw new StartupError(err.message);
+    throw err;
+  }
+  const redis = createRedis(resolved.url);
+  const store = new Store(redis, { pool: settings.AMPHI_POOL });
+  return {
+    settings,
+    redisUrl: resolved.url,
+    redis,
+    store,
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+      await resolved.stop();
+    },
+  };
+}
+
+/** Runs a command body, turning start-up errors into a message and exit code 2. */
+export async function withStartupErrors(io: CliIO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof StartupError) {
+      io.stderr(`amphi: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
