@@ -37,6 +37,7 @@ export const SETTINGS = {
   AMPHI_CREATE_GRACE_MS: { schema: int(0).default(60_000), help: 'a meeting younger than this is never forgotten by the poller' },
   AMPHI_RESERVATION_FADE_MS: { schema: int(1000).default(900_000), help: 'time for a new meeting reservation to fade out' },
   AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
+  AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },
   AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
   AMPHI_DEFAULT_EXPECTED_PARTICIPANTS: { schema: int(1).default(25), help: 'expected size of a meeting that gives no hint' },
   AMPHI_DEFAULT_EXPECTED_CAMERAS: { schema: int(0).default(2), help: 'expected cameras of a meeting that gives no hint' },

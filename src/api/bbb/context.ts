@@ -3,6 +3,7 @@ import type { BbbRequest } from '../../bbb/request.js';
 import type { Settings } from '../../config/settings.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Store } from '../../state/store.js';
+import type { MeetingListCache } from './meeting-list.js';
 import type { Placer } from './placer.js';
 import type { PoolView } from './pool-view.js';
 import type { Tenant, TenantDirectory } from './tenants.js';
@@ -13,6 +14,7 @@ export interface Gateway {
   pool: PoolView;
   placer: Placer;
   tenants: TenantDirectory;
+  meetingLists: MeetingListCache;
   settings: Settings;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;

@@ -70,6 +70,7 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
       .create(forwardParams(call.request.params, upstreamID), body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
     const local: CreateResult = { ...result, meetingID };
     await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, call.request.params));
+    gw.meetingLists.invalidate(tenant);
     return xml(renderCreate(local), local.messageKey === BBB_ERRORS.duplicateWarning.messageKey ? 'duplicate' : 'success');
   } catch (err) {
     if (fresh) await gw.store.meetings.forget(tenant, meetingID, server.id);

@@ -1,5 +1,5 @@
 import { BBB_ERRORS } from '../../../bbb/errors.js';
-import { renderEnd, renderFailed, renderIsMeetingRunning, renderMeetingInfo, renderMeetings } from '../../../bbb/responses.js';
+import { renderEnd, renderFailed, renderIsMeetingRunning, renderMeetingInfo } from '../../../bbb/responses.js';
 import { checkMeetingId } from '../../../bbb/validate.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import type { MeetingRecord, ServerRecord } from '../../../state/types.js';
@@ -35,10 +35,7 @@ export async function isMeetingRunning(gw: Gateway, call: Call): Promise<Answer>
 }
 
 export async function getMeetings(gw: Gateway, call: Call): Promise<Answer> {
-  const [meetings, online] = await Promise.all([gw.store.meetings.list(call.tenant.name), gw.pool.onlineServers()]);
-  const reachable = new Set(online.map((s) => s.id));
-  const infos = meetings.filter((m) => m.info && reachable.has(m.server)).map((m) => m.info!);
-  return xml(renderMeetings(infos));
+  return xml(await gw.meetingLists.get(call.tenant.name));
 }
 
 /** end: sent to the meeting's server; the poller forgets the meeting once the server drops it. */
@@ -50,6 +47,7 @@ export async function end(gw: Gateway, call: Call): Promise<Answer> {
   if (!found) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
   try {
     await gw.pool.client(found.server).call('end', forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)));
+    gw.meetingLists.invalidate(call.tenant.name);
     return xml(renderEnd());
   } catch (err) {
     return upstreamFailure(gw, found.server, err);
