@@ -91,7 +91,7 @@ const flag = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === '');
 
-function query<S extends z.ZodTypeAny>(schema: S, value: unknown): z.output<S> {
+function parseInput<S extends z.ZodTypeAny>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw InvalidInputError.fromZod(result.error);
   return result.data as z.output<S>;
@@ -184,7 +184,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
   app.post('/servers/:id/panic', async (request: IdRequest) => panicServer(store, request.params.id));
 
   app.delete('/servers/:id', async (request: IdRequest) => {
-    const { force } = query(forceQuery, request.query);
+    const { force } = parseInput(forceQuery, request.query);
     return removeServer(store, request.params.id, { force });
   });
 
@@ -202,18 +202,18 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
 
   // Rotation: add the new secret, move the clients, remove the old one (DELETE with a JSON body).
   app.post('/tenants/:name/secrets', async (request: NameRequest, reply) => {
-    const { secret } = query(secretBody, request.body ?? {});
+    const { secret } = parseInput(secretBody, request.body ?? {});
     return reply.code(201).send(await addTenantSecret(store, request.params.name, secret));
   });
 
   app.delete('/tenants/:name/secrets', async (request: NameRequest) => {
-    const { secret } = query(secretBody, request.body ?? {});
+    const { secret } = parseInput(secretBody, request.body ?? {});
     return removeTenantSecret(store, request.params.name, secret);
   });
 
   // Meetings ------------------------------------------------------------------------------------
   app.get('/meetings', async (request) => {
-    const { tenant } = query(meetingsQuery, request.query);
+    const { tenant } = parseInput(meetingsQuery, request.query);
     return listMeetings(store, tenant);
   });
 };

@@ -1,0 +1,59 @@
+// Admin tokens: HS256 JWTs signed with AMPHI_JWT_SECRET. Minted here with node:crypto (the CLI
+// needs no fastify instance for this); verified by @fastify/jwt in the /admin plugin.
+import { createHmac, randomUUID } from 'node:crypto';
+import { InvalidInputError } from './errors.js';
+
+/** The scope an admin token must carry, so a token minted for another use of the key is no admin key. */
+export const ADMIN_SCOPE = 'amphi:admin';
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/** Long-lived automation tokens are possible, eternal ones are not: rotate at least yearly. */
+export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
+
+const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90`, `90s`, `15m`, `12h`, `30d` → seconds, within (0, 366 days]. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * (UNITS[match[2] || 's'] ?? 1) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_TOKEN_TTL_SECONDS) {
+    throw new InvalidInputError(`expiry "${text}" must be a duration such as 900, 15m, 12h or 30d, at most 366d`);
+  }
+  return seconds;
+}
+
+export interface MintOptions {
+  /** Lifetime in seconds; default one hour. */
+  expiresIn?: number;
+  /** Who the token is for, kept in `sub` for the logs. */
+  subject?: string;
+  now?: () => number;
+}
+
+export interface AdminClaims {
+  sub: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
+
+export function mintAdminToken(secret: string, opts: MintOptions = {}): string {
+  if (secret === '') throw new InvalidInputError('an admin token needs AMPHI_JWT_SECRET');
+  const ttl = opts.expiresIn ?? DEFAULT_TOKEN_TTL_SECONDS;
+  if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_SECONDS) {
+    throw new InvalidInputError(`token lifetime must be 1..${MAX_TOKEN_TTL_SECONDS} seconds`);
+  }
+  const iat = Math.floor((opts.now ?? Date.now)() / 1000);
+  const claims: AdminClaims = { sub: opts.subject ?? 'operator', scope: ADMIN_SCOPE, iat, exp: iat + ttl, jti: randomUUID() };
+  const body = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** OAuth-style space-separated scopes; the admin scope must be one of them. */
+export function hasAdminScope(claims: unknown): boolean {
+  if (typeof claims !== 'object' || claims === null) return false;
+  const { scope } = claims as { scope?: unknown };
+  return typeof scope === 'string' && scope.split(' ').includes(ADMIN_SCOPE);
+}

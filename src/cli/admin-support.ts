@@ -1,0 +1,142 @@
+// What the operator commands (servers, tenants) share: reaching the running Amphi's Redis,
+// mapping the admin errors to exit codes, and printing aligned tables.
+import type { Redis } from 'ioredis';
+import { AdminError, InvalidInputError } from '../admin/errors.js';
+import { ConfigError, loadSettings } from '../config/settings.js';
+import type { Settings } from '../config/settings.js';
+import { createRedis } from '../redis/connect.js';
+import { Store } from '../state/store.js';
+import type { CliIO } from './command.js';
+// Same codes as dispatch.ts; not imported from it, which would make an import cycle through the registry.
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
+
+/** A failure the command has already described; carries its exit code. */
+export class CliExit extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The URL as it may be printed: a password in it is replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+export interface AdminSession {
+  store: Store;
+  settings: Settings;
+}
+
+/**
+ * Opens the Store of the running Amphi. Unlike the server roles, a one-shot command never
+ * starts a private Redis: it would hold none of the pool's state.
+ */
+async function openSession(env: NodeJS.ProcessEnv): Promise<{ session: AdminSession; redis: Redis }> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(err.message, EXIT_USAGE);
+    throw err;
+  }
+  if (!settings.REDIS_URL) {
+    throw new CliExit(
+      'REDIS_URL is not set. This command changes the state of a running Amphi, so it needs the Redis that Amphi uses:\n' +
+        '  export REDIS_URL=redis://host:6379   (and AMPHI_POOL if the pool is not "default")',
+      EXIT_USAGE,
+    );
+  }
+  // One attempt, no background reconnects: a CLI should fail fast and exit.
+  const redis = createRedis(settings.REDIS_URL, { lazyConnect: true, retryStrategy: () => null });
+  redis.on('error', () => {}); // failures surface through the rejected commands below
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new CliExit(`cannot reach Redis at ${redactUrl(settings.REDIS_URL)}: ${(err as Error).message}`, EXIT_FAILURE);
+  }
+  return { session: { store: new Store(redis, { pool: settings.AMPHI_POOL }), settings }, redis };
+}
+
+/**
+ * Runs an operator verb against the running Amphi's state and turns its failures into one
+ * line on stderr and an exit code: 2 for bad input, 1 for everything else.
+ */
+export async function withStore(
+  command: string,
+  io: CliIO,
+  fn: (session: AdminSession) => Promise<number>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let opened: { session: AdminSession; redis: Redis } | undefined;
+  try {
+    opened = await openSession(env);
+    return await fn(opened.session);
+  } catch (err) {
+    return report(command, io, err);
+  } finally {
+    if (opened) await opened.redis.quit().catch(() => opened?.redis.disconnect());
+  }
+}
+
+export function report(command: string, io: CliIO, err: unknown): number {
+  if (err instanceof CliExit) {
+    io.stderr(`amphi ${command}: ${err.message}\n`);
+    return err.code;
+  }
+  if (err instanceof AdminError) {
+    io.stderr(`amphi ${command}: ${err.message}\n`);
+    return err instanceof InvalidInputError ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  throw err; // the dispatcher reports anything unexpected
+}
+
+export function usageError(message: string): CliExit {
+  return new CliExit(message, EXIT_USAGE);
+}
+
+/** A whole number option within bounds, or a usage error naming the option. */
+export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw usageError(`--${name} must be a whole number between ${min} and ${max}`);
+  }
+  return n;
+}
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string | number;
+}
+
+/** Columns padded to their widest cell; numbers aligned right, text left. */
+export function formatTable<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
+  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const numeric = columns.map((_, i) => cells.length > 0 && cells.every((r) => typeof r[i] === 'number'));
+  const text = [columns.map((c) => c.header), ...cells.map((r) => r.map(String))];
+  const widths = columns.map((_, i) => Math.max(...text.map((r) => (r[i] ?? '').length)));
+  return text
+    .map((r) =>
+      r
+        .map((cell, i) => (numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+    .concat('\n');
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

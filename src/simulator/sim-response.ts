@@ -1,0 +1,39 @@
+// The answer a simulator handler produces; sim-server.ts writes it to the socket. Keeping
+// handlers free of node:http makes them testable and lets faults rewrite an answer.
+
+export interface SimResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** bbb-web's headers on every XML answer (bbb-api.md §0). */
+export const XML_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/xml;charset=utf-8',
+  'Cache-Control': 'no-cache',
+};
+
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-cache',
+};
+
+export const xmlResponse = (body: string): SimResponse => ({ status: 200, headers: XML_HEADERS, body });
+
+export const jsonResponse = (status: number, value: unknown): SimResponse => ({
+  status,
+  headers: JSON_HEADERS,
+  body: JSON.stringify(value),
+});
+
+export const redirectResponse = (location: string): SimResponse => ({
+  status: 302,
+  headers: { Location: location, 'Cache-Control': 'no-cache' },
+  body: '',
+});
+
+export const textResponse = (status: number, body: string, contentType = 'text/plain; charset=utf-8'): SimResponse => ({
+  status,
+  headers: { 'Content-Type': contentType },
+  body,
+});
