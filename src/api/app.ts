@@ -5,6 +5,7 @@ import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-me
 import { registerPoolCollector } from '../metrics/pool-collector.js';
 import type { Store } from '../state/store.js';
 import { MeetingListCache } from './bbb/meeting-list.js';
+import { registerAdminApi } from './admin/routes.js';
 import { Placer } from './bbb/placer.js';
 import { PoolView } from './bbb/pool-view.js';
 import { bbbRoutes } from './bbb/routes.js';
@@ -63,6 +64,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   };
 
   await app.register(bbbRoutes, { gateway });
+  if (settings.AMPHI_JWT_SECRET) {
+    await registerAdminApi(app, {
+      store,
+      jwtSecret: settings.AMPHI_JWT_SECRET,
+      check: { algorithm: settings.AMPHI_UPSTREAM_ALGORITHM, timeoutMs: settings.AMPHI_UPSTREAM_TIMEOUT_MS },
+    });
+  }
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) => {

@@ -1,7 +1,12 @@
 // The registry: adding a command is one import and one entry below.
 import type { Command } from './command.js';
+import { allCommand } from './commands/all.js';
 import { gatewayCommand } from './commands/gateway.js';
+import { pollerCommand } from './commands/poller.js';
 import { redisCommand } from './commands/redis.js';
+import { serversCommand } from './commands/servers.js';
 import { simCommand } from './commands/sim.js';
+import { tenantsCommand } from './commands/tenants.js';
+import { tokenCommand } from './commands/token.js';
 
-export const commands: readonly Command[] = [gatewayCommand, redisCommand, simCommand];
+export const commands: readonly Command[] = [gatewayCommand, pollerCommand, allCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];

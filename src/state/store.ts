@@ -6,6 +6,7 @@ import type { StoreContext } from './context.js';
 import { keysFor } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
 import { PollWriter } from './poll-writer.js';
+import { runScript } from './scripts.js';
 import { ServerRegistry } from './server-registry.js';
 import { TenantRegistry } from './tenant-registry.js';
 import type { ServerRecord, TenantRecord } from './types.js';
@@ -83,5 +84,13 @@ export class Store {
   /** A best-effort lease (SET NX PX): one poller replica per server per round. */
   async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return (await this.ctx.redis.set(this.ctx.keys.lock(name), owner, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /**
+   * A lease its holder renews: true when `owner` holds it afterwards (taken, or extended because
+   * it already held it). The poller keeps its servers across rounds without skipping its own.
+   */
+  async holdLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await runScript(this.ctx.redis, 'hold-lock', [this.ctx.keys.lock(name)], [owner, ttlMs])) === 1;
   }
 }

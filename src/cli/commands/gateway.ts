@@ -1,8 +1,8 @@
 // `amphi gateway`: the BBB-compatible HTTP API. Stateless; run as many replicas as needed.
 import { parseArgs } from 'node:util';
-import { buildApp } from '../../api/app.js';
 import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
+import { startGatewayRole } from '../roles.js';
 import { bootRuntime, withStartupErrors } from '../runtime.js';
 import { runUntilSignal } from '../signals.js';
 
@@ -21,12 +21,9 @@ ${settingsHelp()}
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
       const runtime = await bootRuntime(process.env, io);
-      const { app } = await buildApp({ store: runtime.store, redis: runtime.redis, settings: runtime.settings });
-      const address = await app.listen({ host: runtime.settings.HOST, port: runtime.settings.PORT });
-      io.stderr(`amphi gateway listening on ${address}/bigbluebutton/api\n`);
-      if (!runtime.settings.AMPHI_SECRET) io.stderr('amphi: AMPHI_SECRET is unset: only tenants stored in Redis can sign requests\n');
+      const gateway = await startGatewayRole(runtime, io);
       return runUntilSignal(async () => {
-        await app.close();
+        await gateway.stop();
         await runtime.close();
       });
     }),

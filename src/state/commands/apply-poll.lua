@@ -32,6 +32,8 @@ if health ~= 'online' and successes >= onlineAfter then
   redis.call('HSET', KEYS[1], 'health', 'online')
 end
 
+-- A disabled (or panicked) server's meetings are not adopted again: operators took it out.
+local adopt = redis.call('HGET', KEYS[1], 'state') ~= 'disabled'
 local seen = {}
 local repinned = 0
 local n = (#ARGV - 7) / 7
@@ -40,7 +42,7 @@ for i = 0, n - 1 do
   local ref, key = ARGV[a], KEYS[5 + i]
   seen[ref] = true
   local owner = redis.call('HGET', key, 'server')
-  if not owner then
+  if not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
       'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
       'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])

@@ -1,0 +1,33 @@
+// `amphi all`: gateway and poller in one process, for small installations.
+import { parseArgs } from 'node:util';
+import { settingsHelp } from '../../config/settings.js';
+import type { Command } from '../command.js';
+import { startGatewayRole, startPollerRole } from '../roles.js';
+import { bootRuntime, withStartupErrors } from '../runtime.js';
+import { runUntilSignal } from '../signals.js';
+import { jsonLineLog } from './poller.js';
+
+export const allCommand: Command = {
+  name: 'all',
+  summary: 'Run the gateway and the poller in one process (small installations)',
+  usage: `Usage: amphi all
+
+The gateway (BBB API on HOST:PORT, /metrics, /health, /ready, /admin) and the poller in one
+process, sharing one Redis connection. Configuration comes from the environment (or the YAML
+file named by AMPHI_CONFIG):
+
+${settingsHelp()}
+`,
+  run: (argv, io) =>
+    withStartupErrors(io, async () => {
+      parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
+      const runtime = await bootRuntime(process.env, io);
+      const gateway = await startGatewayRole(runtime, io);
+      const poller = startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
+      return runUntilSignal(async () => {
+        await gateway.stop();
+        await poller.stop();
+        await runtime.close();
+      });
+    }),
+};

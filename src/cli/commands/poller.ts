@@ -1,0 +1,59 @@
+// `amphi poller`: polls every server of the pool and writes measured load and health into
+// Redis. Several replicas may run; each server is polled by one of them at a time.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { settingsHelp, type Settings } from '../../config/settings.js';
+import type { PollerLog } from '../../poller/poller.js';
+import type { Command } from '../command.js';
+import { startPollerRole } from '../roles.js';
+import { bootRuntime, withStartupErrors } from '../runtime.js';
+import { runUntilSignal } from '../signals.js';
+
+// pino's level numbers, so the poller's lines sit beside the gateway's in the same log pipeline.
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
+
+/** JSON lines in pino's shape (level, time, pid, hostname, name, msg), filtered by LOG_LEVEL. */
+export function jsonLineLog(level: Settings['LOG_LEVEL'], write: (line: string) => void): PollerLog {
+  const min = LEVELS[level];
+  const host = hostname();
+  const at =
+    (name: 'debug' | 'info' | 'warn' | 'error') =>
+    (msg: string): void => {
+      if (LEVELS[name] < min) return;
+      write(`${JSON.stringify({ level: LEVELS[name], time: Date.now(), pid: process.pid, hostname: host, name: 'amphi-poller', msg })}\n`);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export const pollerCommand: Command = {
+  name: 'poller',
+  summary: "Poll every BBB server's meetings and health into Redis (several replicas are safe)",
+  usage: `Usage: amphi poller
+
+Every AMPHI_POLL_INTERVAL_MS, calls getMeetings on each server of the pool (at most
+AMPHI_POLL_CONCURRENCY at once, each bounded by AMPHI_POLL_TIMEOUT_MS), writes the measured
+participants, cameras and load, marks a server offline after AMPHI_OFFLINE_AFTER failed polls
+in a row and online again after AMPHI_ONLINE_AFTER good ones, and disables a cordoned server
+once it has no meetings left. If Redis loses its data, the next round writes back the servers
+and tenants this process knew and re-pins every running meeting.
+
+Logs JSON lines on stdout: one per round at debug level, at info when a server changed health
+or meetings were re-pinned or forgotten. Configuration comes from the environment (or the YAML
+file named by AMPHI_CONFIG):
+
+${settingsHelp()}
+`,
+  run: (argv, io) =>
+    withStartupErrors(io, async () => {
+      parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
+      const runtime = await bootRuntime(process.env, io);
+      const poller = startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
+      return runUntilSignal(
+        async () => {
+          await poller.stop();
+          await runtime.close();
+        },
+        { onSignal: (signal) => io.stderr(`amphi poller: ${signal} received, finishing the current round\n`) },
+      );
+    }),
+};

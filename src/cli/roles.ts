@@ -1,0 +1,38 @@
+// The long-running roles, started the same way by `amphi gateway`, `amphi poller`,
+// `amphi all` and `amphi demo`.
+import { buildApp, type App } from '../api/app.js';
+import { Poller, pollerSettings, type PollerLog } from '../poller/poller.js';
+import { Store } from '../state/store.js';
+import type { CliIO } from './command.js';
+import type { Runtime } from './runtime.js';
+
+export interface RunningGateway extends App {
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startGatewayRole(runtime: Runtime, io: CliIO, listen?: { host: string; port: number }): Promise<RunningGateway> {
+  const built = await buildApp({ store: runtime.store, redis: runtime.redis, settings: runtime.settings });
+  const address = await built.app.listen(listen ?? { host: runtime.settings.HOST, port: runtime.settings.PORT });
+  io.stderr(`amphi gateway listening on ${address}/bigbluebutton/api\n`);
+  if (!runtime.settings.AMPHI_SECRET) io.stderr('amphi: AMPHI_SECRET is unset: only tenants stored in Redis can sign requests\n');
+  return { ...built, address, stop: () => built.app.close() };
+}
+
+export interface RunningPoller {
+  poller: Poller;
+  stop(): Promise<void>;
+}
+
+export function startPollerRole(runtime: Runtime, io: CliIO, log: PollerLog, overrides: { intervalMs?: number } = {}): RunningPoller {
+  // A Store of its own: data-loss detection is kept per Store, and it is the poller's to act on.
+  const store = new Store(runtime.redis, { pool: runtime.settings.AMPHI_POOL });
+  const poller = new Poller({ ...pollerSettings(runtime.settings), ...overrides, store, log });
+  poller.start();
+  const s = runtime.settings;
+  io.stderr(
+    `amphi poller ${poller.owner}: polling pool '${s.AMPHI_POOL}' every ${overrides.intervalMs ?? s.AMPHI_POLL_INTERVAL_MS} ms ` +
+      `(timeout ${s.AMPHI_POLL_TIMEOUT_MS} ms, ${s.AMPHI_POLL_CONCURRENCY} at once)\n`,
+  );
+  return { poller, stop: () => poller.stop() };
+}
