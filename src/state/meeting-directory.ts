@@ -72,6 +72,17 @@ export class MeetingDirectory {
     await this.ctx.redis.hset(key, 'status', 'running', 'info', JSON.stringify(info));
   }
 
+  /**
+   * An end was sent: the meeting reads as ended (as BBB shows it until it is destroyed) and
+   * the next poll that no longer finds it forgets it, without waiting for the create grace.
+   */
+  async markEnded(tenant: string, meetingID: string, info: MeetingInfo | undefined): Promise<void> {
+    const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
+    const fields: Record<string, string> = { endedAt: String(this.ctx.now()) };
+    if (info) fields.info = JSON.stringify(info);
+    await this.ctx.redis.hset(key, fields);
+  }
+
   /** Forgets the placement if it is still on `server` (ended, or its create failed). */
   async forget(tenant: string, meetingID: string, server: string): Promise<boolean> {
     const { keys } = this.ctx;

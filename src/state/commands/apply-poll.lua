@@ -2,7 +2,7 @@
 Writes one successful poll of a server: its measured counters, each meeting's measured load
 (which lowers what the meeting still reserves), re-pins meetings Redis does not know (the
 store rebuilds itself after a data loss), and forgets meetings the server no longer runs —
-except young ones, whose create may still be in flight when the poll was taken.
+except young ones not ended, whose create may still be in flight when the poll was taken.
 
 KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEYS[4] meetings index
 KEYS[5..] one meeting hash per polled meeting, in ARGV order
@@ -67,12 +67,13 @@ local forgotten = 0
 for _, ref in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if not seen[ref] then
     local key = prefix .. ref
-    local m = redis.call('HMGET', key, 'createdAt', 'server')
+    local m = redis.call('HMGET', key, 'createdAt', 'server', 'endedAt')
     local created = tonumber(m[1]) or 0
     if m[2] ~= serverId then
       redis.call('SREM', KEYS[3], ref)
       redis.call('HDEL', KEYS[2], ref)
-    elseif now - created > grace then
+    elseif now - created > grace or m[3] then
+      -- Gone from the server: forgotten once past the grace, or at once if it was ended.
       redis.call('DEL', key)
       redis.call('SREM', KEYS[3], ref)
       redis.call('SREM', KEYS[4], ref)

@@ -1,5 +1,6 @@
 import { BBB_ERRORS } from '../../../bbb/errors.js';
 import { renderEnd, renderFailed, renderIsMeetingRunning, renderMeetingInfo } from '../../../bbb/responses.js';
+import type { MeetingInfo } from '../../../bbb/types.js';
 import { checkMeetingId } from '../../../bbb/validate.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import type { MeetingRecord, ServerRecord } from '../../../state/types.js';
@@ -38,6 +39,23 @@ export async function getMeetings(gw: Gateway, call: Call): Promise<Answer> {
   return xml(await gw.meetingLists.get(call.tenant.name));
 }
 
+/** How BBB describes a meeting between end and its removal: no users, forcibly ended. */
+function endedInfo(info: MeetingInfo | undefined, now: number): MeetingInfo | undefined {
+  if (!info) return undefined;
+  return {
+    ...info,
+    running: false,
+    hasBeenForciblyEnded: true,
+    endTime: now,
+    participantCount: 0,
+    listenerCount: 0,
+    voiceParticipantCount: 0,
+    videoCount: 0,
+    moderatorCount: 0,
+    attendees: [],
+  };
+}
+
 /** end: sent to the meeting's server; the poller forgets the meeting once the server drops it. */
 export async function end(gw: Gateway, call: Call): Promise<Answer> {
   const { params } = call.request;
@@ -47,6 +65,7 @@ export async function end(gw: Gateway, call: Call): Promise<Answer> {
   if (!found) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
   try {
     await gw.pool.client(found.server).call('end', forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)));
+    await gw.store.meetings.markEnded(call.tenant.name, found.meeting.meetingID, endedInfo(found.meeting.info, Date.now()));
     gw.meetingLists.invalidate(call.tenant.name);
     return xml(renderEnd());
   } catch (err) {
