@@ -131,9 +131,50 @@ describe('gateway BBB API over a simulated pool', () => {
     await expect(gw.client.end('unknown-meeting')).rejects.toMatchObject({ messageKey: 'notFound' });
   });
 
+  it('exposes request counters and pool gauges on /metrics, and health and readiness', async () => {
+    const body = await (await get('/metrics')).body.text();
+    expect(body).toMatch(/amphi_requests_total\{call="create",outcome="success"\} [1-9]/);
+    expect(body).toMatch(/amphi_requests_total\{call="create",outcome="duplicate"\} [1-9]/);
+    expect(body).toMatch(/amphi_requests_total\{call="join",outcome="success"\} [1-9]/);
+    expect(body).toMatch(/amphi_joins_refused_total\{reason="refused"\} [1-9]/);
+    expect(body).toMatch(/amphi_request_duration_seconds_count\{call="getMeetings"\} [1-9]/);
+    expect(body).toMatch(/amphi_placement_duration_seconds_count\{outcome="placed"\} [1-9]/);
+    expect(body).toContain('amphi_pool_capacity 1500');
+    expect(body).toMatch(/amphi_pool_reserved [1-9]/);
+    expect(body).toMatch(/amphi_server_online\{server="sim000"\} 1/);
+    expect(body).toMatch(/amphi_pool_servers\{health="online",state="enabled"\} 3/);
+    expect((await get('/health')).statusCode).toBe(200);
+    expect((await get('/ready')).statusCode).toBe(200);
+  });
+
   it('never answers 500: an internal failure is a BBB FAILED', async () => {
     const err = await gw.client.create([['meetingID', 'x'.repeat(300)], ['name', 'N']]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BbbClientError);
     expect((err as BbbClientError).kind).toBe('failed');
+  });
+});
+
+describe('gateway without Redis', () => {
+  it('answers BBB FAILED serviceUnavailable (not a 500) and /ready 503', async () => {
+    const { buildApp } = await import('../../src/api/app.js');
+    const { loadSettings } = await import('../../src/config/settings.js');
+    const { createRedis } = await import('../../src/redis/connect.js');
+    const { Store } = await import('../../src/state/store.js');
+    // Nothing listens on port 1: every command fails fast.
+    const redis = createRedis('redis://127.0.0.1:1', { retryStrategy: () => null, lazyConnect: true });
+    redis.on('error', () => {});
+    const settings = loadSettings({ AMPHI_SECRET: GATEWAY_SECRET, LOG_LEVEL: 'silent' });
+    const { app } = await buildApp({ store: new Store(redis), redis, settings, logger: false });
+    try {
+      const query = 'meetingID=m1&name=Meeting';
+      const res = await app.inject({ url: `/bigbluebutton/api/create?${query}&checksum=${computeChecksum('create', query, GATEWAY_SECRET)}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<messageKey>serviceUnavailable</messageKey>');
+      expect((await app.inject({ url: '/ready' })).statusCode).toBe(503);
+      expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      redis.disconnect();
+    }
   });
 });

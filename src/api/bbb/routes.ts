@@ -88,8 +88,7 @@ export async function bbbRoutes(app: FastifyInstance, opts: { gateway: Gateway }
     const result = await answer(gw, req, tenant, below, apiPath);
     const callName = below.slice(API_PREFIX.length + 1).split('?')[0] || 'index';
     const known = callName === 'index' || callName in CALLS ? callName : 'unknown';
-    gw.metrics.requests.inc({ call: known, outcome: result.outcome });
-    gw.metrics.requestSeconds.observe({ call: known }, (performance.now() - started) / 1000);
+    gw.metrics.answered(known, result.outcome, (performance.now() - started) / 1000);
     if (known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
     return send(reply, result);
   };
