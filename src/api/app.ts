@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { registerPoolCollector } from '../metrics/pool-collector.js';
+import { DEFAULT_POLICY_DIR, openWatchedPolicy, type PolicyStore } from '../policy/index.js';
 import type { Store } from '../state/store.js';
 import { MeetingListCache } from './bbb/meeting-list.js';
 import { registerAdminApi } from './admin/routes.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   redis: Redis;
   settings: Settings;
   metrics?: GatewayMetrics;
+  /** Loaded from AMPHI_POLICY_DIR (or the shipped policies/) and watched when not given. */
+  policies?: PolicyStore;
   /** Defaults to the settings' LOG_LEVEL. */
   logger?: boolean;
   random?: () => number;
@@ -41,6 +44,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     trustProxy: true,
   });
   const metrics = opts.metrics ?? createGatewayMetrics();
+  const policies = opts.policies ?? (await openWatchedPolicy(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR, app.log));
+  if (!opts.policies) app.addHook('onClose', async () => policies.close());
   registerPoolCollector(metrics.registry, store, settings.AMPHI_RESERVATION_FADE_MS);
   const pool = new PoolView(store, {
     maxAgeMs: settings.AMPHI_SNAPSHOT_MS,
@@ -58,6 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }),
     tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
     meetingLists: new MeetingListCache(store, pool, settings.AMPHI_MEETING_LIST_CACHE_MS),
+    policies,
     settings,
     metrics,
     log: app.log,

@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { allCommand } from './commands/all.js';
 import { gatewayCommand } from './commands/gateway.js';
+import { policyCommand } from './commands/policy.js';
 import { pollerCommand } from './commands/poller.js';
 import { redisCommand } from './commands/redis.js';
 import { serversCommand } from './commands/servers.js';
@@ -9,4 +10,4 @@ import { simCommand } from './commands/sim.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokenCommand } from './commands/token.js';
 
-export const commands: readonly Command[] = [gatewayCommand, pollerCommand, allCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];
+export const commands: readonly Command[] = [gatewayCommand, pollerCommand, allCommand, policyCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];

@@ -2,6 +2,7 @@
 // `amphi all` and `amphi demo`.
 import { buildApp, type App } from '../api/app.js';
 import { Poller, pollerSettings, type PollerLog } from '../poller/poller.js';
+import { DEFAULT_POLICY_DIR, openWatchedPolicy } from '../policy/index.js';
 import { Store } from '../state/store.js';
 import type { CliIO } from './command.js';
 import type { Runtime } from './runtime.js';
@@ -24,15 +25,22 @@ export interface RunningPoller {
   stop(): Promise<void>;
 }
 
-export function startPollerRole(runtime: Runtime, io: CliIO, log: PollerLog, overrides: { intervalMs?: number } = {}): RunningPoller {
+export async function startPollerRole(runtime: Runtime, io: CliIO, log: PollerLog, overrides: { intervalMs?: number } = {}): Promise<RunningPoller> {
   // A Store of its own: data-loss detection is kept per Store, and it is the poller's to act on.
   const store = new Store(runtime.redis, { pool: runtime.settings.AMPHI_POOL });
-  const poller = new Poller({ ...pollerSettings(runtime.settings), ...overrides, store, log });
+  const policies = await openWatchedPolicy(runtime.settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR, log);
+  const poller = new Poller({ ...pollerSettings(runtime.settings), ...overrides, store, log, policy: () => policies.current() });
   poller.start();
   const s = runtime.settings;
   io.stderr(
     `amphi poller ${poller.owner}: polling pool '${s.AMPHI_POOL}' every ${overrides.intervalMs ?? s.AMPHI_POLL_INTERVAL_MS} ms ` +
       `(timeout ${s.AMPHI_POLL_TIMEOUT_MS} ms, ${s.AMPHI_POLL_CONCURRENCY} at once)\n`,
   );
-  return { poller, stop: () => poller.stop() };
+  return {
+    poller,
+    stop: async () => {
+      policies.close();
+      await poller.stop();
+    },
+  };
 }

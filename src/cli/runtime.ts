@@ -2,6 +2,7 @@
 // setting or a missing redis-server ends start-up with one clear message and exit code 2.
 import type { Redis } from 'ioredis';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.js';
+import { formatIssue, PolicyLoadError } from '../policy/index.js';
 import { createRedis, resolveRedis } from '../redis/connect.js';
 import { RedisNotInstalledError } from '../redis/private-redis.js';
 import { Store } from '../state/store.js';
@@ -54,6 +55,10 @@ export async function withStartupErrors(io: CliIO, body: () => Promise<number>):
   } catch (err) {
     if (err instanceof StartupError) {
       io.stderr(`amphi: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof PolicyLoadError) {
+      io.stderr(`amphi: the capacity policy is invalid:\n  ${err.errors.map(formatIssue).join('\n  ')}\n`);
       return 2;
     }
     throw err;

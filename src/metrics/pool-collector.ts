@@ -20,13 +20,14 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
   const participants = gauge('bbb_meetings_participants', 'Participants on the server', ['server']);
   const voice = gauge('bbb_meetings_voice_participants', 'Voice participants on the server', ['server']);
   const video = gauge('bbb_meetings_video_participants', 'Camera streams on the server', ['server']);
+  const overCurve = gauge('amphi_meetings_over_curve', 'Meetings above the camera curve (cameras turned on after joins)', ['server']);
   const capacity = gauge('amphi_pool_capacity', 'Capacity of enabled online servers, in load units');
   const used = gauge('amphi_pool_used', 'Measured load of enabled online servers');
   const reserved = gauge('amphi_pool_reserved', 'Load reserved by young meetings not yet measured');
   const headroom = gauge('amphi_pool_headroom', 'Capacity left for new meetings on enabled online servers');
   const servers = gauge('amphi_pool_servers', 'Servers by health and state', ['health', 'state']);
 
-  const all = [serverLoad, serverCapacity, serverOnline, serverState, meetings, participants, voice, video, servers];
+  const all = [serverLoad, serverCapacity, serverOnline, serverState, meetings, participants, voice, video, overCurve, servers];
   async function collect(): Promise<void> {
     const { servers: records, views } = await store.snapshot(fadeMs);
     for (const g of all) g.reset();
@@ -44,6 +45,7 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
       participants.set({ server: s.id }, s.participants);
       voice.set({ server: s.id }, s.voice);
       video.set({ server: s.id }, s.videos);
+      overCurve.set({ server: s.id }, s.overCurve);
       const key = `${s.health}|${s.state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (s.state === 'enabled' && s.health === 'online') {

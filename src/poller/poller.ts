@@ -12,8 +12,9 @@ import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import type { MeetingInfo } from '../bbb/types.js';
 import type { Settings } from '../config/settings.js';
 import type { LoadWeights } from '../placement/load-model.js';
+import { overCurve, type Policy } from '../policy/index.js';
 import type { Store } from '../state/store.js';
-import type { ServerHealth, ServerRecord, ServerState, TenantRecord } from '../state/types.js';
+import type { PolledMeeting, ServerHealth, ServerRecord, ServerState, TenantRecord } from '../state/types.js';
 import { mapLimit } from '../util/map-limit.js';
 import { measureServer } from './measure.js';
 
@@ -48,6 +49,11 @@ export interface PollerSettings {
 }
 
 export interface PollerOptions extends PollerSettings {
+  /**
+   * The capacity policy in force (read every round, so a reload applies): its load weights
+   * replace `weights`, and meetings over its camera curve are counted and logged.
+   */
+  policy?: () => Policy;
   store: Store;
   /** Lease owner; default host:pid:random, unique per Poller. */
   owner?: string;
@@ -198,6 +204,8 @@ export class Poller {
   private readonly clients = new Map<string, { key: string; source: MeetingsSource }>();
   /** When this replica last tried each server (failures leave no trace in the shared record). */
   private readonly attempted = new Map<string, number>();
+  /** Meetings last seen over the camera curve (logged once when they cross it). */
+  private readonly overCurve = new Set<string>();
   private lastServers: ServerRecord[] = [];
   private lastTenants: TenantRecord[] = [];
   private current: Promise<RoundStats> | undefined;
@@ -302,6 +310,31 @@ export class Poller {
     return stats;
   }
 
+  /**
+   * Meetings whose live counts are above the camera curve (cameras turned on after the joins):
+   * new joins are already held to the curve; here they are counted for metrics and logged
+   * once when they cross it.
+   */
+  private flagOverCurve(serverId: string, meetings: readonly PolledMeeting[], policy: Policy): number {
+    let count = 0;
+    for (const m of meetings) {
+      const ref = `${serverId}|${m.tenant}:${m.meetingID}`;
+      if (overCurve(m.info.participantCount, m.info.videoCount, policy.curve.points)) {
+        count++;
+        if (!this.overCurve.has(ref)) {
+          this.overCurve.add(ref);
+          this.log.warn(
+            `meeting ${m.tenant}:${m.meetingID} on ${serverId} is over the camera curve: ` +
+              `${m.info.participantCount} participants with ${m.info.videoCount} cameras; new joins are held to the curve`,
+          );
+        }
+      } else {
+        this.overCurve.delete(ref);
+      }
+    }
+    return count;
+  }
+
   /** Never throws: one server's trouble (or a failed write) must not end the round. */
   private async pollServer(server: ServerRecord, tenants: ReadonlySet<string>, stats: RoundStats): Promise<ServerPollResult> {
     const started = performance.now();
@@ -328,8 +361,10 @@ export class Poller {
         return result('failed', { error, health });
       }
 
-      const { totals, meetings } = measureServer(infos, tenants, opts.weights);
-      const applied = await store.polls.success(server.id, totals, meetings, opts);
+      const policy = this.opts.policy?.();
+      const { totals, meetings } = measureServer(infos, tenants, policy?.load.weights ?? opts.weights);
+      const overCurveCount = policy ? this.flagOverCurve(server.id, meetings, policy) : 0;
+      const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount }, meetings, opts);
       stats.repinned += applied.repinned;
       stats.forgotten += applied.forgotten;
       if (server.health !== 'online' && applied.health === 'online') stats.changes.push({ server: server.id, to: 'online' });

@@ -35,6 +35,7 @@ export function decodeServer(id: string, h: Record<string, string>): ServerRecor
     videos: num(h.videos),
     streamsDelivered: num(h.streamsDelivered),
     measuredLoad: num(h.measuredLoad),
+    overCurve: num(h.overCurve),
     failures: num(h.failures),
     successes: num(h.successes),
     lastError: h.lastError ?? '',

@@ -12,6 +12,10 @@ export interface Keys {
   meetings: string;
   meetingPrefix: string;
   meeting(ref: string): string;
+  /** External userIDs the last poll saw in the meeting (rejoins always pass admission). */
+  inside(ref: string): string;
+  /** Joins admitted since the last poll, by userID, scored by time. */
+  pending(ref: string): string;
   tenants: string;
   lock(name: string): string;
   counter(name: string): string;
@@ -29,6 +33,8 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     meetings: `${prefix}meetings`,
     meetingPrefix: `${prefix}meeting:`,
     meeting: (ref) => `${prefix}meeting:${ref}`,
+    inside: (ref) => `${prefix}inside:${ref}`,
+    pending: (ref) => `${prefix}pending:${ref}`,
     tenants: `${prefix}tenants`,
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
 import type { StoreContext } from './context.js';
@@ -24,6 +25,28 @@ export type PlaceOutcome =
   | { outcome: 'placed' | 'overcommitted'; server: string; headroom: number }
   | { outcome: 'existing'; server: string }
   | { outcome: 'none' };
+
+/** Limits a meeting was created with, enforced at every join. */
+export interface MeetingLimits {
+  profile: string;
+  /** 0 = only the curve limits the meeting. */
+  maxParticipants: number;
+  moderatorMargin: number;
+}
+
+export interface JoinCount {
+  server: string;
+  /** The pending entry this attempt added (to take back on refusal). */
+  member: string;
+  participants: number;
+  cameras: number;
+  pendingOthers: number;
+  /** The user is inside already, or was admitted moments ago: a rejoin always passes. */
+  rejoin: boolean;
+  maxParticipants: number;
+  moderatorMargin: number;
+  moderatorPW: string;
+}
 
 /** Where each meeting runs. Placement itself is one Lua script (commands/place-meeting.lua). */
 export class MeetingDirectory {
@@ -67,9 +90,63 @@ export class MeetingDirectory {
    * The upstream create succeeded: the poller may now treat the meeting like any other, and
    * getMeetingInfo answers from `info` until the first poll describes it.
    */
-  async markRunning(tenant: string, meetingID: string, info: MeetingInfo): Promise<void> {
+  async markRunning(tenant: string, meetingID: string, info: MeetingInfo, limits?: MeetingLimits): Promise<void> {
     const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
-    await this.ctx.redis.hset(key, 'status', 'running', 'info', JSON.stringify(info));
+    const fields: Record<string, string | number> = { status: 'running', info: JSON.stringify(info) };
+    if (limits) {
+      fields.profile = limits.profile;
+      fields.maxParticipants = limits.maxParticipants;
+      fields.moderatorMargin = limits.moderatorMargin;
+      fields.moderatorPW = info.moderatorPW ?? '';
+    }
+    await this.ctx.redis.hset(key, fields);
+  }
+
+  /**
+   * Counts a join attempt atomically (commands/count-join.lua) and returns what the admission
+   * decision needs; `undefined` when the meeting is not placed anywhere.
+   */
+  async countJoin(tenant: string, meetingID: string, userID: string | undefined, pendingTtlMs: number): Promise<JoinCount | undefined> {
+    const { keys } = this.ctx;
+    const ref = meetingRef(tenant, meetingID);
+    const member = userID ?? `anon:${randomBytes(6).toString('hex')}`;
+    const r = (await runScript(this.ctx.redis, 'count-join', [keys.meeting(ref), keys.inside(ref), keys.pending(ref)], [
+      this.ctx.now(),
+      pendingTtlMs,
+      member,
+      userID === undefined ? '0' : '1',
+    ])) as (string | number)[];
+    if (r[0] === 'unknown') return undefined;
+    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = r;
+    return {
+      server: String(server),
+      member,
+      participants: Number(participants),
+      cameras: Number(cameras),
+      // Joins counted since the poll, other than this one.
+      pendingOthers: Math.max(0, Number(pending) - (Number(inside) === 1 ? 0 : 1)),
+      rejoin: Number(inside) === 1 || Number(already) === 1,
+      maxParticipants: Number(maxParticipants),
+      moderatorMargin: Number(moderatorMargin),
+      moderatorPW: String(moderatorPW),
+    };
+  }
+
+  /** Takes back a counted join attempt that admission refused. */
+  async uncountJoin(tenant: string, meetingID: string, member: string): Promise<void> {
+    await this.ctx.redis.zrem(this.ctx.keys.pending(meetingRef(tenant, meetingID)), member);
+  }
+
+  /** Meetings and polled participants of one tenant (quota checks at create). */
+  async usage(tenant: string): Promise<{ meetings: number; participants: number }> {
+    const { redis, keys } = this.ctx;
+    const refs = (await redis.smembers(keys.meetings)).filter((ref) => ref.startsWith(`${tenant}:`));
+    if (refs.length === 0) return { meetings: 0, participants: 0 };
+    const pipeline = redis.pipeline();
+    for (const ref of refs) pipeline.hget(keys.meeting(ref), 'participants');
+    const results = (await pipeline.exec()) ?? [];
+    const participants = results.reduce((sum, [, v]) => sum + (Number(v) || 0), 0);
+    return { meetings: refs.length, participants };
   }
 
   /**
@@ -90,7 +167,7 @@ export class MeetingDirectory {
     const removed = await runScript(
       this.ctx.redis,
       'forget-meeting',
-      [keys.meeting(ref), keys.meetings, keys.serverMeetings(server), keys.reservations(server)],
+      [keys.meeting(ref), keys.meetings, keys.serverMeetings(server), keys.reservations(server), keys.inside(ref), keys.pending(ref)],
       [ref, server],
     );
     return removed === 1;

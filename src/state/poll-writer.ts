@@ -20,6 +20,12 @@ export interface PollApplied {
   state: ServerState | 'gone';
 }
 
+/**
+ * A join admitted this long before a poll is in that poll's counts (the client has loaded and
+ * entered by then), so its pending entry is dropped instead of being counted twice.
+ */
+export const PENDING_WINDOW_MS = 15_000;
+
 /** Writes poll outcomes into the store; both steps are atomic Lua scripts. */
 export class PollWriter {
   constructor(private readonly ctx: StoreContext) {}
@@ -34,12 +40,15 @@ export class PollWriter {
       serverId,
       t.onlineAfter,
       JSON.stringify(totals),
-      keys.meetingPrefix,
+      keys.prefix,
+      PENDING_WINDOW_MS,
     ];
     for (const m of meetings) {
       const ref = meetingRef(m.tenant, m.meetingID);
-      scriptKeys.push(keys.meeting(ref));
+      scriptKeys.push(keys.meeting(ref), keys.inside(ref), keys.pending(ref));
+      const inside = JSON.stringify(m.info.attendees.map((a) => a.userID));
       args.push(ref, m.tenant, m.meetingID, m.upstreamID, m.createTime, m.measuredLoad, JSON.stringify(m.info));
+      args.push(m.info.participantCount, m.info.videoCount, inside);
     }
     const [repinned, forgotten, health, state] = (await runScript(this.ctx.redis, 'apply-poll', scriptKeys, args)) as [
       number,

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 // The Lua scripts live as files beside this module (commands/*.lua) and are registered once
 // per connection with defineCommand, which sends EVALSHA and falls back to EVAL by itself.
 
-const SCRIPTS = ['place-meeting', 'apply-poll', 'poll-failed', 'forget-meeting', 'hold-lock'] as const;
+const SCRIPTS = ['place-meeting', 'apply-poll', 'poll-failed', 'forget-meeting', 'hold-lock', 'count-join'] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
 
 const sources = new Map<ScriptName, string>();

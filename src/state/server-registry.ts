@@ -85,7 +85,7 @@ export class ServerRegistry {
     await this.require(id);
     const refs = await redis.smembers(keys.serverMeetings(id));
     const tx = redis.multi().del(keys.server(id), keys.reservations(id), keys.serverMeetings(id)).srem(keys.servers, id);
-    for (const ref of refs) tx.del(keys.meeting(ref)).srem(keys.meetings, ref);
+    for (const ref of refs) tx.del(keys.meeting(ref), keys.inside(ref), keys.pending(ref)).srem(keys.meetings, ref);
     await tx.exec();
   }
 }

@@ -22,6 +22,8 @@ export interface ServerRecord {
   videos: number;
   streamsDelivered: number;
   measuredLoad: number;
+  /** Meetings over the camera curve at the last poll. */
+  overCurve: number;
   failures: number;
   successes: number;
   lastError: string;
@@ -87,4 +89,6 @@ export interface PolledTotals {
   videos: number;
   streamsDelivered: number;
   measuredLoad: number;
+  /** Meetings whose live counts are above the camera curve. */
+  overCurve?: number;
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type App } from '../../src/api/app.js';
 import { BbbClient } from '../../src/bbb/client.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
+import type { PolicyStore } from '../../src/policy/index.js';
 import { SimCluster } from '../../src/simulator/index.js';
 import { Store } from '../../src/state/store.js';
 import { testRedis, type TestRedis } from './redis.js';
@@ -17,7 +18,9 @@ export interface TestPool {
   settings: Settings;
   /** Registers every simulated server, online, with the given capacity. */
   serverIds: string[];
-  startGateway(): Promise<TestGateway>;
+  startGateway(opts?: { policies?: PolicyStore }): Promise<TestGateway>;
+  /** A Store of its own for a Poller on this pool. */
+  pollerStore(): Store;
   close(): Promise<void>;
 }
 
@@ -55,14 +58,23 @@ export async function startTestPool(
     store,
     settings,
     serverIds,
-    async startGateway() {
-      const built = await buildApp({ store: new Store(redis.redis, { namespace }), redis: redis.redis, settings, logger: false });
+    async startGateway(gatewayOpts = {}) {
+      const built = await buildApp({
+        store: new Store(redis.redis, { namespace }),
+        redis: redis.redis,
+        settings,
+        logger: false,
+        policies: gatewayOpts.policies,
+      });
       gateways.push(built);
       await built.app.listen({ host: '127.0.0.1', port: 0 });
       const url = `http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`;
       const clientFor = (prefix: string, secret: string) =>
         new BbbClient({ apiUrl: `${url}${prefix}/bigbluebutton/api`, secret, timeoutMs: 5000 });
       return { ...built, url, client: clientFor('', GATEWAY_SECRET), clientFor };
+    },
+    pollerStore() {
+      return new Store(redis.redis, { namespace });
     },
     async close() {
       for (const g of gateways) await g.app.close();

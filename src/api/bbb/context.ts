@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { BbbRequest } from '../../bbb/request.js';
 import type { Settings } from '../../config/settings.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
+import type { PolicyStore } from '../../policy/policy-store.js';
 import type { Store } from '../../state/store.js';
 import type { MeetingListCache } from './meeting-list.js';
 import type { Placer } from './placer.js';
@@ -15,6 +16,7 @@ export interface Gateway {
   placer: Placer;
   tenants: TenantDirectory;
   meetingLists: MeetingListCache;
+  policies: PolicyStore;
   settings: Settings;
   metrics: GatewayMetrics;
   log: FastifyBaseLogger;
@@ -28,7 +30,9 @@ export interface Call {
   publicBase: string;
 }
 
-export type Answer = { xml: string; outcome: string } | { redirect: string; outcome: string };
+export type Answer =
+  | { xml: string; outcome: string; headers?: Record<string, string> }
+  | { redirect: string; outcome: string };
 
 export type CallHandler = (gw: Gateway, call: Call) => Promise<Answer>;
 

@@ -19,6 +19,7 @@ const BODY_LIMIT = 64 * 1024 * 1024;
 
 function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if ('redirect' in answer) return reply.code(302).header('location', answer.redirect).send();
+  if (answer.headers) reply.headers(answer.headers);
   return reply.code(200).header('content-type', 'text/xml;charset=utf-8').header('cache-control', 'no-cache').send(answer.xml);
 }
 

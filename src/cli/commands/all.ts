@@ -23,7 +23,7 @@ ${settingsHelp()}
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
       const runtime = await bootRuntime(process.env, io);
       const gateway = await startGatewayRole(runtime, io);
-      const poller = startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
+      const poller = await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
       return runUntilSignal(async () => {
         await gateway.stop();
         await poller.stop();

@@ -47,7 +47,7 @@ ${settingsHelp()}
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
       const runtime = await bootRuntime(process.env, io);
-      const poller = startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
+      const poller = await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
       return runUntilSignal(
         async () => {
           await poller.stop();

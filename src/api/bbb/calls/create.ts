@@ -4,7 +4,7 @@ import { renderCreate, renderFailed } from '../../../bbb/responses.js';
 import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
 import { checkCreateParams } from '../../../bbb/validate.js';
 import { parseServerTags } from '../../../placement/choose.js';
-import { expectedMeetingLoad } from '../../../placement/load-model.js';
+import { checkCreateQuota, type MeetingPolicy, type QuotaDecision, reservationFor, resolveMeetingPolicy, tenantPolicy } from '../../../policy/index.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import type { ServerRecord } from '../../../state/types.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
@@ -12,6 +12,9 @@ import { isReachable } from '../pool-view.js';
 import { forwardParams, upstreamFailure } from './upstream.js';
 
 export const NO_SERVER = { messageKey: 'noAvailableServers', message: 'No available servers.' };
+
+/** The SUCCESS messageKey of a fresh create whose asked limits the policy lowered. */
+export const POLICY_APPLIED_KEY = 'amphiPolicyApplied';
 
 /** How many servers a create tries when the chosen one cannot be reached. */
 const MAX_ATTEMPTS = 3;
@@ -28,14 +31,20 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const tenant = call.tenant.name;
   const meetingID = params.get('meetingID')!;
   const upstreamID = toUpstreamId(tenant, meetingID);
+  const policy = gw.policies.current();
+  const decided = resolveMeetingPolicy(policy, tenant, params);
+  if (!decided.ok) return xml(renderFailed({ messageKey: decided.error, message: decided.message }), 'policyRefused');
 
   const existing = await gw.store.meetings.get(tenant, meetingID);
   if (existing) {
     const server = await gw.pool.server(existing.server);
-    if (isReachable(server)) return createOn(gw, call, server, upstreamID, false);
+    if (isReachable(server)) return createOn(gw, call, server, upstreamID, decided, false);
     // Its server went offline or was disabled: the meeting is gone, place it again.
     await gw.store.meetings.forget(tenant, meetingID, existing.server);
   }
+
+  const quota = await checkQuota(gw, tenant);
+  if (!quota.ok) return xml(renderFailed({ messageKey: 'quotaExceeded', message: quota.message }), 'quotaExceeded');
 
   const exclude = new Set<string>();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -44,8 +53,9 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
       tenant,
       meetingID,
       upstreamID,
-      need: expectedMeetingLoad(gw.settings.AMPHI_DEFAULT_EXPECTED_PARTICIPANTS, gw.settings.AMPHI_DEFAULT_EXPECTED_CAMERAS),
+      need: reservationFor(policy, decided.expected),
       tags: parseServerTags(params.get('meta_server-tag')),
+      extra: { profile: decided.profile },
       exclude,
     });
     gw.metrics.placementSeconds.observe({ outcome: placed.outcome }, (performance.now() - started) / 1000);
@@ -53,25 +63,58 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
     const server = await gw.pool.server(placed.server);
     if (!server) return xml(renderFailed(NO_SERVER), 'noServer');
     const fresh = placed.outcome !== 'existing';
-    const answer = await createOn(gw, call, server, upstreamID, fresh);
+    const answer = await createOn(gw, call, server, upstreamID, decided, fresh);
     if (answer.outcome !== 'unreachable' || !fresh) return answer;
     exclude.add(server.id);
   }
   return xml(renderFailed(NO_SERVER), 'noServer');
 }
 
-async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamID: string, fresh: boolean): Promise<Answer> {
+/** Tenant quotas (concurrent meetings, participants) from the policy, checked before placing. */
+async function checkQuota(gw: Gateway, tenant: string): Promise<QuotaDecision> {
+  const limits = tenantPolicy(gw.policies.current(), tenant);
+  if (limits.quotas.maxMeetings === undefined && limits.quotas.maxParticipants === undefined) return { ok: true };
+  return checkCreateQuota(limits, await gw.store.meetings.usage(tenant));
+}
+
+/** The caller's parameters with the policy's enforced ones set over them. */
+function upstreamParams(params: ReadonlyMap<string, string>, upstreamID: string, decided: MeetingPolicy): [string, string][] {
+  const enforced = new Map(decided.bbbParams);
+  const out = forwardParams(params, upstreamID).filter(([key]) => !enforced.has(key));
+  return [...out, ...enforced];
+}
+
+/**
+ * How a fresh create tells the caller what the policy lowered: a SUCCESS messageKey BBB clients
+ * ignore (as they ignore duplicateWarning), with the changes spelled out in the message.
+ */
+function policyNote(decided: MeetingPolicy): { messageKey: string; message: string } | undefined {
+  if (decided.capped.length === 0) return undefined;
+  const changes = decided.capped.map((c) => `${c.param} ${c.asked} -> ${c.applied}`).join(', ');
+  return { messageKey: POLICY_APPLIED_KEY, message: `Capacity policy "${decided.profile}" applied: ${changes}.` };
+}
+
+async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamID: string, decided: MeetingPolicy, fresh: boolean): Promise<Answer> {
   const tenant = call.tenant.name;
   const meetingID = call.request.params.get('meetingID')!;
   const body = call.request.xmlBody;
   try {
     const result = await gw.pool
       .client(server)
-      .create(forwardParams(call.request.params, upstreamID), body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
-    const local: CreateResult = { ...result, meetingID };
-    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, call.request.params));
+      .create(upstreamParams(call.request.params, upstreamID, decided), body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
+    const duplicate = result.messageKey === BBB_ERRORS.duplicateWarning.messageKey;
+    const local: CreateResult = { ...result, meetingID, ...(duplicate ? {} : policyNote(decided)) };
+    // A duplicate keeps the limits it was created with; only a fresh create sets them.
+    const limits = duplicate
+      ? undefined
+      : { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
+    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, call.request.params), limits);
     gw.meetingLists.invalidate(tenant);
-    return xml(renderCreate(local), local.messageKey === BBB_ERRORS.duplicateWarning.messageKey ? 'duplicate' : 'success');
+    return {
+      xml: renderCreate(local),
+      outcome: duplicate ? 'duplicate' : 'success',
+      headers: { 'x-amphi-profile': decided.profile },
+    };
   } catch (err) {
     if (fresh) await gw.store.meetings.forget(tenant, meetingID, server.id);
     if (err instanceof BbbClientError && (err.kind === 'refused' || err.kind === 'network')) {

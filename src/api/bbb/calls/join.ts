@@ -1,4 +1,7 @@
 import { signQuery } from '../../../bbb/checksum.js';
+import { BBB_ERRORS } from '../../../bbb/errors.js';
+import { admitJoin, type JoinDecision, maxParticipantsAt } from '../../../policy/index.js';
+import type { JoinCount } from '../../../state/meeting-directory.js';
 import { joinErrorRedirectUrl, renderFailed } from '../../../bbb/responses.js';
 import type { BbbMessage } from '../../../bbb/types.js';
 import { checkJoinParams, parseBoolean } from '../../../bbb/validate.js';
@@ -15,11 +18,25 @@ import { upstreamFailure } from './upstream.js';
 export async function join(gw: Gateway, call: Call): Promise<Answer> {
   const { params, rawQuery } = call.request;
   const meetingID = params.get('meetingID');
-  const serverId = meetingID === undefined ? undefined : await gw.store.meetings.serverOf(call.tenant.name, meetingID);
-  const server = serverId === undefined ? undefined : await gw.pool.server(serverId);
+  const fullName = params.get('fullName');
+  // An unnamed join is refused before it is counted against the meeting's capacity.
+  const counted =
+    meetingID === undefined || fullName === undefined || fullName.trim() === ''
+      ? undefined
+      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, params.get('userID') || undefined, PENDING_TTL_MS);
+  const server = counted === undefined ? undefined : await gw.pool.server(counted.server);
   const reachable = isReachable(server);
-  const invalid = checkJoinParams(params, reachable);
-  if (invalid || !reachable) return joinError(call, invalid!, 'refused');
+  const invalid = checkJoinParams(params, counted !== undefined && reachable);
+  if (invalid || !reachable) {
+    if (counted) await gw.store.meetings.uncountJoin(call.tenant.name, meetingID!, counted.member);
+    return joinError(call, invalid ?? BBB_ERRORS.meetingForciblyEnded, 'refused');
+  }
+  const admission = admit(gw, counted!, params);
+  if (!admission.admitted) {
+    await gw.store.meetings.uncountJoin(call.tenant.name, meetingID!, counted!.member);
+    // The outcome names the binding limit; requests and refused joins are counted by it.
+    return joinError(call, BBB_ERRORS.maxParticipantsReached, admission.reason);
+  }
 
   const upstreamID = toUpstreamId(call.tenant.name, meetingID!);
   const query = upstreamQuery(rawQuery, call.tenant.name === DEFAULT_TENANT ? undefined : upstreamID);
@@ -39,6 +56,25 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
 const URL_UNSAFE = /[^\x21-\x7e]|["'<>`]/gu;
 const encodeUnsafe = (c: string): string =>
   [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+
+/** How long a join counts as pending when no poll ever shows the user inside (client never loaded). */
+const PENDING_TTL_MS = 60_000;
+
+/** The camera rule at the meeting's live camera count, and its own limits (policy/admission.ts). */
+function admit(gw: Gateway, c: JoinCount, params: ReadonlyMap<string, string>): JoinDecision {
+  const role = params.get('role')?.toUpperCase();
+  const password = params.get('password');
+  const moderator = role === 'MODERATOR' || (role === undefined && password !== undefined && password === c.moderatorPW && c.moderatorPW !== '');
+  return admitJoin({
+    maxByCurveAtCameras: maxParticipantsAt(gw.policies.current().curve.points, c.cameras),
+    maxParticipants: c.maxParticipants > 0 ? c.maxParticipants : undefined,
+    participants: c.participants,
+    pendingJoins: c.pendingOthers,
+    isInside: c.rejoin,
+    role: moderator ? 'moderator' : 'viewer',
+    moderatorMargin: c.moderatorMargin,
+  });
+}
 
 /** The raw query without its checksum, with the meeting ID moved into the tenant namespace. */
 export function upstreamQuery(rawQuery: string, upstreamID: string | undefined): string {
