@@ -39,8 +39,6 @@ export const SETTINGS = {
   AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },
   AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
-  AMPHI_DEFAULT_EXPECTED_PARTICIPANTS: { schema: int(1).default(25), help: 'expected size of a meeting that gives no hint' },
-  AMPHI_DEFAULT_EXPECTED_CAMERAS: { schema: int(0).default(2), help: 'expected cameras of a meeting that gives no hint' },
   AMPHI_POLICY_DIR: { schema: z.string().optional(), help: 'directory of capacity policy files (default: the shipped policies/)' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level' },
 } as const;
