@@ -1,6 +1,7 @@
 // The registry: adding a command is one import and one entry below.
 import type { Command } from './command.js';
 import { allCommand } from './commands/all.js';
+import { demoCommand } from './commands/demo.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { policyCommand } from './commands/policy.js';
 import { pollerCommand } from './commands/poller.js';
@@ -10,4 +11,4 @@ import { simCommand } from './commands/sim.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokenCommand } from './commands/token.js';
 
-export const commands: readonly Command[] = [gatewayCommand, pollerCommand, allCommand, policyCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];
+export const commands: readonly Command[] = [gatewayCommand, pollerCommand, allCommand, demoCommand, policyCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];
