@@ -18,6 +18,8 @@ export interface AppOptions {
   redis: Redis;
   settings: Settings;
   metrics?: GatewayMetrics;
+  /** Answers /metrics for a gateway running as several workers (aggregated by the primary). */
+  clusterMetrics?: () => Promise<string>;
   /** Loaded from AMPHI_POLICY_DIR (or the shipped policies/) and watched when not given. */
   policies?: PolicyStore;
   /** Defaults to the settings' LOG_LEVEL. */
@@ -88,7 +90,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }
   });
   app.get('/metrics', async (_req, reply) => {
-    const body = await metrics.registry.metrics();
+    const body = await (opts.clusterMetrics ?? (() => metrics.registry.metrics()))();
     return reply.header('content-type', metrics.registry.contentType).send(body);
   });
   return { app, gateway };

@@ -1,10 +1,12 @@
 // The long-running roles, started the same way by `amphi gateway`, `amphi poller`,
 // `amphi all` and `amphi demo`.
 import { buildApp, type App } from '../api/app.js';
+import { createGatewayMetrics } from '../metrics/gateway-metrics.js';
 import { Poller, pollerSettings, type PollerLog } from '../poller/poller.js';
 import { DEFAULT_POLICY_DIR, openWatchedPolicy } from '../policy/index.js';
 import { Store } from '../state/store.js';
 import type { CliIO } from './command.js';
+import { isGatewayWorker, workerMetrics } from './gateway-cluster.js';
 import type { Runtime } from './runtime.js';
 
 export interface RunningGateway extends App {
@@ -13,7 +15,9 @@ export interface RunningGateway extends App {
 }
 
 export async function startGatewayRole(runtime: Runtime, io: CliIO, listen?: { host: string; port: number }): Promise<RunningGateway> {
-  const built = await buildApp({ store: runtime.store, redis: runtime.redis, settings: runtime.settings });
+  const metrics = createGatewayMetrics();
+  const clusterMetrics = isGatewayWorker() ? workerMetrics(metrics.registry) : undefined;
+  const built = await buildApp({ store: runtime.store, redis: runtime.redis, settings: runtime.settings, metrics, clusterMetrics });
   const address = await built.app.listen(listen ?? { host: runtime.settings.HOST, port: runtime.settings.PORT });
   io.stderr(`amphi gateway listening on ${address}/bigbluebutton/api\n`);
   if (!runtime.settings.AMPHI_SECRET) io.stderr('amphi: AMPHI_SECRET is unset: only tenants stored in Redis can sign requests\n');

@@ -10,7 +10,9 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
   let pass: Promise<void> | undefined;
   const refresh = (): Promise<void> => (pass ??= collect().finally(() => (pass = undefined)));
   const gauge = (name: string, help: string, labelNames: string[] = []) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect: refresh });
+    // Every gateway worker reads the same pool from Redis: aggregated across workers, the
+    // first answer is the answer (a sum would count the pool once per worker).
+    new Gauge({ name, help, labelNames, registers: [registry], collect: refresh, aggregator: 'first' });
 
   const serverLoad = gauge('amphi_server_load', 'Measured load plus fading reservations, in load units', ['server']);
   const serverCapacity = gauge('amphi_server_capacity', 'Capacity of the server, in load units', ['server']);

@@ -1,25 +1,44 @@
 // `amphi gateway`: the BBB-compatible HTTP API. Stateless; run as many replicas as needed.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
+import { isGatewayWorker, runGatewayPrimary } from '../gateway-cluster.js';
 import { startGatewayRole } from '../roles.js';
 import { bootRuntime, withStartupErrors } from '../runtime.js';
 import { runUntilSignal } from '../signals.js';
 
+/** `--workers`: a count, or `auto` for one per available core. */
+export function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (value === 'auto') return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`--workers must be a whole number from 1 to 256, or auto (got "${value}")`);
+  return n;
+}
+
 export const gatewayCommand: Command = {
   name: 'gateway',
   summary: 'Serve the BBB-compatible API (/bigbluebutton/api), /metrics, /health and /ready',
-  usage: `Usage: amphi gateway
+  usage: `Usage: amphi gateway [--workers N|auto]
 
 Serves the BBB API on HOST:PORT for every tenant (by host name, or under /t/<tenant>/), with
-placement on the pool kept in Redis. Configuration comes from the environment (or the YAML
-file named by AMPHI_CONFIG):
+placement on the pool kept in Redis.
+
+Options:
+  -w, --workers N|auto  gateway processes sharing the port (default 1; auto: one per core).
+                        /metrics aggregates them.
+  -h, --help            Show this help
+
+Configuration comes from the environment (or the YAML file named by AMPHI_CONFIG):
 
 ${settingsHelp()}
 `,
   run: (argv, io) =>
     withStartupErrors(io, async () => {
-      parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
+      const { values } = parseArgs({ args: argv, options: { workers: { type: 'string', short: 'w' } }, strict: true, allowPositionals: false });
+      const workers = parseWorkers(values.workers);
+      if (workers > 1 && !isGatewayWorker()) return runGatewayPrimary(workers, io);
       const runtime = await bootRuntime(process.env, io);
       const gateway = await startGatewayRole(runtime, io);
       return runUntilSignal(async () => {
