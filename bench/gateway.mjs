@@ -87,7 +87,9 @@ try {
       await Promise.all(Array.from({ length: 50 }, (_, j) => c2.create([['meetingID', `gm-${i + j}`], ['name', `Meeting ${i + j}`]])));
     }
     const gm = new URL(c2.url('getMeetings'));
-    results.getMeetings2000 = await cannon({ url: `${gw2.match[1]}${gm.pathname}${gm.search}`, duration, connections: 10 });
+    // Latency as one LMS sees it (one call at a time), then under 10 concurrent callers.
+    results.getMeetings2000 = await cannon({ url: `${gw2.match[1]}${gm.pathname}${gm.search}`, duration, connections: 1 });
+    results.getMeetings2000x10 = await cannon({ url: `${gw2.match[1]}${gm.pathname}${gm.search}`, duration, connections: 10 });
     await gw2.stop();
     await big.sim.stop();
     await big.redis.quit();

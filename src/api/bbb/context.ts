@@ -31,9 +31,9 @@ export interface Call {
 }
 
 export type Answer =
-  | { xml: string; outcome: string; headers?: Record<string, string> }
+  | { xml: string | Buffer; outcome: string; headers?: Record<string, string> }
   | { redirect: string; outcome: string };
 
 export type CallHandler = (gw: Gateway, call: Call) => Promise<Answer>;
 
-export const xml = (body: string, outcome = 'success'): Answer => ({ xml: body, outcome });
+export const xml = (body: string | Buffer, outcome = 'success'): Answer => ({ xml: body, outcome });

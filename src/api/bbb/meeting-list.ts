@@ -3,7 +3,8 @@ import type { Store } from '../../state/store.js';
 import type { PoolView } from './pool-view.js';
 
 interface Entry {
-  xml: string;
+  /** Encoded once: a megabyte of XML is not re-encoded for every caller. */
+  xml: Buffer;
   builtAt: number;
 }
 
@@ -15,7 +16,7 @@ interface Entry {
  */
 export class MeetingListCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly inflight = new Map<string, Promise<Buffer>>();
 
   constructor(
     private readonly store: Store,
@@ -23,7 +24,7 @@ export class MeetingListCache {
     private readonly maxAgeMs: number,
   ) {}
 
-  async get(tenant: string): Promise<string> {
+  async get(tenant: string): Promise<Buffer> {
     const entry = this.entries.get(tenant);
     if (entry && Date.now() - entry.builtAt < this.maxAgeMs) return entry.xml;
     const building = this.rebuild(tenant);
@@ -35,11 +36,12 @@ export class MeetingListCache {
     this.entries.delete(tenant);
   }
 
-  private rebuild(tenant: string): Promise<string> {
+  private rebuild(tenant: string): Promise<Buffer> {
     let building = this.inflight.get(tenant);
     if (building) return building;
     building = this.build(tenant)
-      .then((xml) => {
+      .then((text) => {
+        const xml = Buffer.from(text, 'utf8');
         this.entries.set(tenant, { xml, builtAt: Date.now() });
         return xml;
       })
