@@ -18,7 +18,8 @@ function source(name: ScriptName): string {
   return lua;
 }
 
-const commandName = (name: ScriptName): string => `amphi_${name.replace(/-/g, '_')}`;
+const COMMAND_NAMES = new Map(SCRIPTS.map((name) => [name, `amphi_${name.replace(/-/g, '_')}`]));
+const commandName = (name: ScriptName): string => COMMAND_NAMES.get(name)!;
 
 type ScriptRunner = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 

@@ -25,24 +25,30 @@ function send(reply: FastifyReply, answer: Answer): FastifyReply {
 
 const failed = (error: BbbMessage, outcome: string): Answer => ({ xml: renderFailed(error), outcome });
 
-function publicBase(gw: Gateway, req: FastifyRequest): string {
-  return gw.settings.AMPHI_PUBLIC_URL?.replace(/\/+$/, '') ?? `${req.protocol}://${req.host}`;
+/** What answering needs of an HTTP request, whether fastify or the join fast path received it. */
+export interface IncomingCall {
+  method: string;
+  /** The raw URL, query included, exactly as received. */
+  url: string;
+  host: string | undefined;
+  protocol: string;
+  contentType?: string;
+  body?: string;
+}
+
+function publicBase(gw: Gateway, inc: IncomingCall): string {
+  return gw.settings.AMPHI_PUBLIC_URL?.replace(/\/+$/, '') ?? `${inc.protocol}://${inc.host ?? 'localhost'}`;
 }
 
 /** Answers one BBB API request for a tenant, from the raw URL below the tenant prefix. */
-async function answer(gw: Gateway, req: FastifyRequest, tenant: Tenant | undefined, url: string, apiPath: string): Promise<Answer> {
-  const parsed = parseBbbRequest({
-    method: req.method,
-    url,
-    contentType: req.headers['content-type'],
-    body: typeof req.body === 'string' ? req.body : undefined,
-  });
+async function answer(gw: Gateway, inc: IncomingCall, tenant: Tenant | undefined, url: string, apiPath: string): Promise<Answer> {
+  const parsed = parseBbbRequest({ method: inc.method, url, contentType: inc.contentType, body: inc.body });
   if (!parsed.ok) return failed(parsed.reason === 'notApi' ? REQUEST_NOT_RECOGNIZED : BBB_ERRORS.unsupportedContentType, parsed.reason);
   const { request } = parsed;
-  const call: Call = { request, tenant: tenant ?? { name: '', secrets: [], settings: {} }, publicBase: publicBase(gw, req) };
+  const call: Call = { request, tenant: tenant ?? { name: '', secrets: [], settings: {} }, publicBase: publicBase(gw, inc) };
   if (request.callName === '') return apiIndex(gw, call, apiPath);
   const spec = CALLS[request.callName];
-  if (!spec || !spec.methods.includes(req.method)) return failed(REQUEST_NOT_RECOGNIZED, 'unknownCall');
+  if (!spec || !spec.methods.includes(inc.method)) return failed(REQUEST_NOT_RECOGNIZED, 'unknownCall');
 
   const verdict = verifyChecksum({
     callName: request.callName,
@@ -63,6 +69,37 @@ async function answer(gw: Gateway, req: FastifyRequest, tenant: Tenant | undefin
   return spec.handler(gw, call);
 }
 
+/** The tenant named by a `/t/<tenant>/bigbluebutton/api…` prefix, if the URL has one. */
+function tenantPrefix(url: string): string | undefined {
+  if (!url.startsWith('/t/')) return undefined;
+  const end = url.indexOf('/', 3);
+  return end > 3 ? url.slice(3, end) : undefined;
+}
+
+/**
+ * Answers a BBB API request, counted and timed. Internal failures (Redis down) become a BBB
+ * FAILED, never an exception: BBB clients must see FAILED, not a 500.
+ */
+export async function answerIncoming(gw: Gateway, inc: IncomingCall): Promise<Answer> {
+  const started = performance.now();
+  const tenantName = tenantPrefix(inc.url);
+  const apiPath = tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`;
+  const below = tenantName === undefined ? inc.url : inc.url.slice(`/t/${tenantName}`.length);
+  const callName = below.slice(API_PREFIX.length + 1).split('?')[0] || 'index';
+  const known = callName === 'index' || callName in CALLS ? callName : 'unknown';
+  let result: Answer;
+  try {
+    const tenant = tenantName === undefined ? await gw.tenants.forHost(inc.host) : await gw.tenants.named(tenantName);
+    result = await answer(gw, inc, tenant, below, apiPath);
+  } catch (err) {
+    gw.log.error({ err, call: known }, 'BBB API request failed');
+    result = failed(SERVICE_UNAVAILABLE, 'internalError');
+  }
+  gw.metrics.answered(known, result.outcome, (performance.now() - started) / 1000);
+  if (known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
+  return result;
+}
+
 /**
  * The BBB-compatible API: `/bigbluebutton/api/*` (tenant by host name, else the default
  * tenant) and `/t/<tenant>/bigbluebutton/api/*`. Every answer is BBB XML with HTTP 200 (join:
@@ -76,31 +113,26 @@ export async function bbbRoutes(app: FastifyInstance, opts: { gateway: Gateway }
 
   app.setErrorHandler(async (err, req, reply) => {
     req.log.error({ err }, 'BBB API request failed');
-    gw.metrics.requests.inc({ call: 'error', outcome: 'internalError' });
+    gw.metrics.answered('unknown', 'internalError', 0);
     return send(reply, failed(SERVICE_UNAVAILABLE, 'internalError'));
   });
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply, tenantName: string | undefined): Promise<FastifyReply> => {
-    const started = performance.now();
-    const url = req.raw.url ?? req.url;
-    const apiPath = tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`;
-    const tenant = tenantName === undefined ? await gw.tenants.forHost(req.headers.host) : await gw.tenants.named(tenantName);
-    const below = tenantName === undefined ? url : url.slice(`/t/${tenantName}`.length);
-    const result = await answer(gw, req, tenant, below, apiPath);
-    const callName = below.slice(API_PREFIX.length + 1).split('?')[0] || 'index';
-    const known = callName === 'index' || callName in CALLS ? callName : 'unknown';
-    gw.metrics.answered(known, result.outcome, (performance.now() - started) / 1000);
-    if (known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
-    return send(reply, result);
-  };
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
+    send(
+      reply,
+      await answerIncoming(gw, {
+        method: req.method,
+        url: req.raw.url ?? req.url,
+        host: req.headers.host,
+        protocol: req.protocol,
+        contentType: req.headers['content-type'],
+        body: typeof req.body === 'string' ? req.body : undefined,
+      }),
+    );
 
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
   for (const path of [API_PREFIX, `${API_PREFIX}/*`]) {
-    app.route({ method: [...methods], url: path, handler: (req, reply) => handle(req, reply, undefined) });
-    app.route({
-      method: [...methods],
-      url: `/t/:tenant${path}`,
-      handler: (req, reply) => handle(req, reply, (req.params as { tenant: string }).tenant),
-    });
+    app.route({ method: [...methods], url: path, handler: handle });
+    app.route({ method: [...methods], url: `/t/:tenant${path}`, handler: handle });
   }
 }

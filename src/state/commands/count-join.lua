@@ -26,13 +26,14 @@ local named = ARGV[4] == '1'
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
 local inside = 0
 local already = 0
-if named then
-  if redis.call('SISMEMBER', KEYS[2], member) == 1 then inside = 1 end
-  if redis.call('ZSCORE', KEYS[3], member) then already = 1 end
-end
+if named and redis.call('SISMEMBER', KEYS[2], member) == 1 then inside = 1 end
 if inside == 0 then
-  redis.call('ZADD', KEYS[3], now, member)
-  redis.call('PEXPIRE', KEYS[3], ttl * 2)
+  -- ZADD answers 0 when the member was there already: admitted moments ago, a rejoin.
+  if redis.call('ZADD', KEYS[3], now, member) == 0 then
+    already = 1
+  else
+    redis.call('PEXPIRE', KEYS[3], ttl * 2)
+  end
 end
 return {m[1], tonumber(m[2]) or 0, tonumber(m[3]) or 0, redis.call('ZCARD', KEYS[3]), inside, already,
   tonumber(m[4]) or 0, tonumber(m[5]) or 0, m[6] or ''}
