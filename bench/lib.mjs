@@ -3,9 +3,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
+import { parseArgs } from 'node:util';
 
 export const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+
+/** The numeric command-line options, each with its default: `{ servers: 200 }` reads `--servers N`. */
+export function numberOptions(defaults) {
+  const options = Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, { type: 'string', default: String(value) }]));
+  const { values } = parseArgs({ options });
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, Number(value)]));
+}
 
 /** Starts `amphi <args>` and resolves once a stdout/stderr line matches `ready`. */
 export async function startCli(args, env, ready) {
@@ -37,6 +44,9 @@ export async function stopChild(child) {
 
 /** Runs autocannon and returns the figures the README table shows. */
 export async function cannon(opts) {
+  // Loaded here, not with the module: the benches that only need the helpers above (sim-memory
+  // measures its own process) do not carry it.
+  const { default: autocannon } = await import('autocannon');
   const result = await autocannon({ connections: 50, duration: 5, pipelining: 1, ...opts });
   return {
     rps: Math.round(result.requests.average),

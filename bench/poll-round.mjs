@@ -4,37 +4,21 @@
 // Prints the first (cold) round and p50/max over the following rounds.
 // Run after `npm run build`: node bench/poll-round.mjs [--servers 200] [--meetings 10] [--rounds 5] [--concurrency 32]
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { BbbClient } from '../dist/bbb/client.js';
 import { Poller } from '../dist/poller/poller.js';
 import { createRedis } from '../dist/redis/connect.js';
 import { startPrivateRedis } from '../dist/redis/private-redis.js';
 import { Store } from '../dist/state/store.js';
-import { startCli } from './lib.mjs';
+import { mapLimit } from '../dist/util/map-limit.js';
+import { numberOptions, startCli } from './lib.mjs';
 
-const { values } = parseArgs({
-  options: {
-    servers: { type: 'string', default: '200' },
-    meetings: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '32' },
-  },
-});
-const SERVERS = Number(values.servers);
-const PER_SERVER = Number(values.meetings);
-const ROUNDS = Number(values.rounds);
-const CONCURRENCY = Number(values.concurrency);
-
-/** Runs `fn` over the items, `limit` at a time. */
-async function limited(items, limit, fn) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
+const {
+  servers: SERVERS,
+  meetings: PER_SERVER,
+  rounds: ROUNDS,
+  concurrency: CONCURRENCY,
+} = numberOptions({ servers: 200, meetings: 10, rounds: 5, concurrency: 32 });
 
 async function postJson(url, body) {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -66,7 +50,7 @@ try {
       meetings.push({ e, id: n % 2 ? `acme~room-${n}` : `room-${n}`, users: 5 + (n % 28), cameras: n % 4 });
     }
   }
-  await limited(meetings, 64, async (m) => {
+  await mapLimit(meetings, 64, async (m) => {
     await new BbbClient({ apiUrl: m.e.url, secret: m.e.secret }).create([
       ['meetingID', m.id],
       ['name', `Bench ${m.id}`],

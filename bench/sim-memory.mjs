@@ -6,19 +6,10 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { SimCluster } from '../dist/simulator/index.js';
+import { numberOptions } from './lib.mjs';
 
-const { values } = parseArgs({
-  options: {
-    servers: { type: 'string', default: '200' },
-    meetings: { type: 'string', default: '4' },
-    users: { type: 'string', default: '50' },
-  },
-});
-const servers = Number(values.servers);
-const meetingsPerServer = Number(values.meetings);
-const usersPerMeeting = Number(values.users);
+const { servers, meetings: meetingsPerServer, users: usersPerMeeting } = numberOptions({ servers: 200, meetings: 4, users: 50 });
 
 const mb = (bytes) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 function memory() {

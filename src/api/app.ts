@@ -38,11 +38,11 @@ export interface App {
 export async function buildApp(opts: AppOptions): Promise<App> {
   const { store, settings } = opts;
   // Set once the gateway exists; until then every request goes to fastify.
-  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  const fast: { path?: (req: IncomingMessage, res: ServerResponse) => boolean } = {};
   const app = Fastify({
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
-        if (!fastPath?.(req, res)) handler(req, res);
+        if (!fast.path?.(req, res)) handler(req, res);
       });
       // Load balancers and clients keep connections open; so must we, for join throughput.
       server.keepAliveTimeout = 65_000;
@@ -82,7 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   };
 
   await app.register(bbbRoutes, { gateway });
-  fastPath = joinFastPath(gateway);
+  fast.path = joinFastPath(gateway);
   if (settings.AMPHI_JWT_SECRET) {
     await registerAdminApi(app, {
       store,

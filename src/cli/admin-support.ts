@@ -1,12 +1,13 @@
-// What the operator commands (servers, tenants) share: reaching the running Amphi's Redis,
-// mapping the admin errors to exit codes, and printing aligned tables.
+// What the operator commands (servers, tenants, policy) share: subcommand dispatch, reaching
+// the running Amphi's Redis, mapping the admin errors to exit codes, and printing aligned tables.
+import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { AdminError, InvalidInputError } from '../admin/errors.js';
 import { ConfigError, loadSettings } from '../config/settings.js';
 import type { Settings } from '../config/settings.js';
 import { createRedis } from '../redis/connect.js';
 import { Store } from '../state/store.js';
-import type { CliIO } from './command.js';
+import type { CliIO, Command } from './command.js';
 // Same codes as dispatch.ts; not imported from it, which would make an import cycle through the registry.
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -103,6 +104,49 @@ export function report(command: string, io: CliIO, err: unknown): number {
 
 export function usageError(message: string): CliExit {
   return new CliExit(message, EXIT_USAGE);
+}
+
+export type Subcommand = (args: string[], io: CliIO) => Promise<number>;
+
+/**
+ * A command made of subcommands (`amphi servers add …`), named in the order of `table`. Usage
+ * errors and admin failures become one line on stderr and their exit code; parseArgs errors go
+ * on to the dispatcher.
+ */
+export function subcommandsCommand(name: string, summary: string, usage: string, table: Readonly<Record<string, Subcommand>>): Command {
+  const names = Object.keys(table);
+  return {
+    name,
+    summary,
+    usage,
+    async run(argv, io) {
+      const [sub, ...args] = argv;
+      try {
+        if (sub !== undefined && Object.hasOwn(table, sub)) return await table[sub]!(args, io);
+        throw usageError(
+          sub === undefined
+            ? `${name} needs a subcommand: ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`
+            : `unknown subcommand '${sub}' (${names.join(', ')})`,
+        );
+      } catch (err) {
+        return report(name, io, err);
+      }
+    },
+  };
+}
+
+/** `list [--json]`: the rows as JSON, as a table, or `none` when there are none. */
+export function listSubcommand<T>(command: string, rowsOf: (store: Store) => Promise<T[]>, columns: readonly Column<T>[], none: string): Subcommand {
+  return async (args, io) => {
+    const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { json: { type: 'boolean' } } });
+    return withStore(command, io, async ({ store }) => {
+      const rows = await rowsOf(store);
+      if (values.json) printJson(io, rows);
+      else if (rows.length === 0) io.stdout(none);
+      else io.stdout(formatTable(columns, rows));
+      return 0;
+    });
+  };
 }
 
 /** A whole number option within bounds, or a usage error naming the option. */

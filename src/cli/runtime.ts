@@ -7,6 +7,7 @@ import { createRedis, resolveRedis } from '../redis/connect.js';
 import { RedisNotInstalledError } from '../redis/private-redis.js';
 import { Store } from '../state/store.js';
 import type { CliIO } from './command.js';
+import { runUntilSignal, type RunUntilSignalOptions } from './signals.js';
 
 export interface Runtime {
   settings: Settings;
@@ -46,6 +47,23 @@ export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Ru
       await resolved.stop();
     },
   };
+}
+
+/**
+ * The body of the role commands (gateway, poller, all): boots the runtime, starts the roles and
+ * runs until SIGINT/SIGTERM; then stops the roles in the order they started and closes the runtime.
+ */
+export async function runRoles(
+  io: CliIO,
+  start: (runtime: Runtime) => Promise<Array<{ stop(): Promise<void> }>>,
+  opts?: RunUntilSignalOptions,
+): Promise<number> {
+  const runtime = await bootRuntime(process.env, io);
+  const roles = await start(runtime);
+  return runUntilSignal(async () => {
+    for (const role of roles) await role.stop();
+    await runtime.close();
+  }, opts);
 }
 
 /** Runs a command body, turning start-up errors into a message and exit code 2. */

@@ -16,6 +16,7 @@ import { overCurve, type Policy } from '../policy/index.js';
 import type { Store } from '../state/store.js';
 import type { PolledMeeting, ServerHealth, ServerRecord, ServerState, TenantRecord } from '../state/types.js';
 import { mapLimit } from '../util/map-limit.js';
+import { Sleeper } from '../util/sleeper.js';
 import { measureServer } from './measure.js';
 
 /** What the poller needs of a server's API; BbbClient by default, a fake in tests. */
@@ -211,7 +212,7 @@ export class Poller {
   private current: Promise<RoundStats> | undefined;
   private loop: Promise<void> | undefined;
   private running = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
 
   constructor(opts: PollerOptions) {
     this.opts = opts;
@@ -238,7 +239,7 @@ export class Poller {
   /** Stops the schedule and waits for the round in progress. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     this.loop = undefined;
     await this.current;
@@ -253,21 +254,8 @@ export class Poller {
         this.log.error(`poll round failed: ${err instanceof Error ? err.message : String(err)}`);
       }
       const wait = this.opts.intervalMs - (performance.now() - started);
-      if (this.running && wait > 0) await this.sleep(wait);
+      if (this.running && wait > 0) await this.sleeper.sleep(wait);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = undefined;
-    });
   }
 
   private async round(): Promise<RoundStats> {

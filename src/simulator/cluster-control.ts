@@ -3,20 +3,10 @@
 import { splitUrl } from '../bbb/request.js';
 import { parseFault } from './faults.js';
 import type { SimCluster } from './sim-cluster.js';
-import { jsonResponse, textResponse } from './sim-response.js';
+import { jsonResponse, metricsResponse, notAllowed, parseJsonBody, wantsUsers } from './sim-response.js';
 import type { SimResponse } from './sim-response.js';
 
-function parseJson(body: string): unknown {
-  if (body.trim() === '') return {};
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 const notFound = (): SimResponse => jsonResponse(404, { error: 'not found' });
-const notAllowed = (): SimResponse => jsonResponse(405, { error: 'method not allowed' });
 
 /**
  * GET /sim/servers · POST /sim/servers {secret?} · GET /sim/servers/:i · DELETE /sim/servers/:i ·
@@ -24,14 +14,14 @@ const notAllowed = (): SimResponse => jsonResponse(405, { error: 'method not all
  */
 export async function handleClusterControl(cluster: SimCluster, method: string, url: string, body: string): Promise<SimResponse> {
   const { path, rawQuery } = splitUrl(url);
-  if (path === '/metrics') return method === 'GET' ? textResponse(200, cluster.metrics(), 'text/plain; version=0.0.4; charset=utf-8') : notAllowed();
+  if (path === '/metrics') return metricsResponse(method, () => cluster.metrics());
   const parts = path.split('/').filter((p) => p !== '');
   if (parts[0] !== 'sim' || parts[1] !== 'servers') return notFound();
 
   if (parts.length === 2) {
     if (method === 'GET') return jsonResponse(200, cluster.list());
     if (method !== 'POST') return notAllowed();
-    const json = parseJson(body) as { secret?: unknown } | undefined;
+    const json = parseJsonBody(body) as { secret?: unknown } | undefined;
     if (json === undefined || typeof json !== 'object' || json === null) return jsonResponse(400, { error: 'body is not a JSON object' });
     if (json.secret !== undefined && (typeof json.secret !== 'string' || json.secret === '')) {
       return jsonResponse(400, { error: 'secret must be a non-empty string' });
@@ -44,7 +34,7 @@ export async function handleClusterControl(cluster: SimCluster, method: string, 
   if (!Number.isInteger(index) || !cluster.server(index)) return notFound();
   const server = cluster.server(index)!;
   if (parts.length === 3) {
-    if (method === 'GET') return jsonResponse(200, server.state(!/(^|&)users=(false|0)(&|$)/.test(rawQuery)));
+    if (method === 'GET') return jsonResponse(200, server.state(wantsUsers(rawQuery)));
     if (method === 'DELETE') {
       await cluster.removeServer(index);
       return jsonResponse(200, { removed: index });
@@ -53,7 +43,7 @@ export async function handleClusterControl(cluster: SimCluster, method: string, 
   }
   if (parts.length === 4 && parts[3] === 'fault') {
     if (method !== 'POST') return notAllowed();
-    const fault = parseFault(parseJson(body));
+    const fault = parseFault(parseJsonBody(body));
     if (typeof fault === 'string') return jsonResponse(400, { error: fault });
     await server.setFault(fault.mode, fault.latencyMs);
     return jsonResponse(200, cluster.entry(index));

@@ -38,7 +38,8 @@ export interface MeetingModelOptions {
   playbackUrl?: (recordID: string) => string;
 }
 
-export interface SimUser {
+/** Who a join let in: made by the join call, kept by the user once the client enters. */
+interface JoinIdentity {
   readonly sessionToken: string;
   readonly internalUserID: string;
   readonly externUserID: string;
@@ -46,6 +47,9 @@ export interface SimUser {
   readonly fullName: string;
   readonly role: Role;
   readonly customdata: Record<string, string> | undefined;
+}
+
+export interface SimUser extends JoinIdentity {
   readonly enteredAt: number;
   presenter: boolean;
   cameras: number;
@@ -54,13 +58,7 @@ export interface SimUser {
 
 interface PendingSession {
   readonly meeting: SimMeeting;
-  readonly sessionToken: string;
-  readonly internalUserID: string;
-  readonly externUserID: string;
-  readonly authToken: string;
-  readonly fullName: string;
-  readonly role: Role;
-  readonly customdata: Record<string, string> | undefined;
+  readonly identity: JoinIdentity;
   readonly createdAt: number;
 }
 
@@ -359,13 +357,15 @@ export class MeetingModel {
     }
     const session: PendingSession = {
       meeting,
-      sessionToken,
-      internalUserID,
-      externUserID,
-      authToken: randomString(12, LOWER_ALNUM, this.random),
-      fullName,
-      role: role.role,
-      customdata,
+      identity: {
+        sessionToken,
+        internalUserID,
+        externUserID,
+        authToken: randomString(12, LOWER_ALNUM, this.random),
+        fullName,
+        role: role.role,
+        customdata,
+      },
       createdAt: this.now(),
     };
     this.pending.set(sessionToken, session);
@@ -380,7 +380,7 @@ export class MeetingModel {
         ...BBB_ERRORS.successfullyJoined,
         meetingID: meeting.internalMeetingID,
         userID: internalUserID,
-        authToken: session.authToken,
+        authToken: session.identity.authToken,
         sessionToken,
         guestStatus: 'ALLOW',
         url: `${clientUrl}?sessionToken=${sessionToken}`,
@@ -420,21 +420,21 @@ export class MeetingModel {
     if (inside) return { ok: true, user: inside.user, meeting: inside.meeting, reentered: true };
     const session = this.pending.get(sessionToken);
     if (!session) return { ok: false, reason: 'unknownSession', error: INVALID_SESSION };
-    const { meeting } = session;
+    const { meeting, identity } = session;
     if (meeting.forciblyEnded || this.byInternalId.get(meeting.internalMeetingID) !== meeting) {
       this.pending.delete(sessionToken);
       return { ok: false, reason: 'ended', error: BBB_ERRORS.meetingForciblyEnded };
     }
-    if (this.reachedMaxParticipants(meeting, session.externUserID)) {
+    if (this.reachedMaxParticipants(meeting, identity.externUserID)) {
       this.pending.delete(sessionToken);
       return { ok: false, reason: 'full', error: ENTER_FULL };
     }
     this.pending.delete(sessionToken);
     // maxUserConcurrentAccesses: akka-apps ends the oldest session of that userID.
     const limit = this.opts.maxUserConcurrentAccesses;
-    if (limit > 0 && (meeting.extIdCounts.get(session.externUserID) ?? 0) >= limit) {
+    if (limit > 0 && (meeting.extIdCounts.get(identity.externUserID) ?? 0) >= limit) {
       for (const u of meeting.users.values()) {
-        if (u.externUserID === session.externUserID) {
+        if (u.externUserID === identity.externUserID) {
           this.leave(u.sessionToken);
           break;
         }
@@ -444,15 +444,9 @@ export class MeetingModel {
     let hasPresenter = false;
     for (const u of meeting.users.values()) if (u.presenter) hasPresenter = true;
     const user: SimUser = {
-      sessionToken,
-      internalUserID: session.internalUserID,
-      externUserID: session.externUserID,
-      authToken: session.authToken,
-      fullName: session.fullName,
-      role: session.role,
-      customdata: session.customdata,
+      ...identity,
       enteredAt: now,
-      presenter: session.role === 'MODERATOR' && !hasPresenter,
+      presenter: identity.role === 'MODERATOR' && !hasPresenter,
       cameras: 0,
       audio: 'none',
     };

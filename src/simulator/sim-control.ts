@@ -5,7 +5,7 @@ import { splitUrl } from '../bbb/request.js';
 import { parseFault } from './faults.js';
 import type { Fault } from './faults.js';
 import type { AudioMode, MeetingModel } from './meeting-model.js';
-import { jsonResponse, textResponse } from './sim-response.js';
+import { jsonResponse, metricsResponse, notAllowed, parseJsonBody, wantsUsers } from './sim-response.js';
 import type { SimResponse } from './sim-response.js';
 
 export interface AddUsersSpec {
@@ -136,15 +136,6 @@ export interface ControlContext {
 const notFound = (what: string): SimResponse => jsonResponse(404, { error: `${what} not found` });
 const badRequest = (error: string): SimResponse => jsonResponse(400, { error });
 
-function parseJson(body: string): unknown {
-  if (body.trim() === '') return {};
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Undefined when the path is not a control path (`/sim/…`, `/metrics`). */
 export async function handleControlRequest(
   ctx: ControlContext,
@@ -153,9 +144,7 @@ export async function handleControlRequest(
   body: string,
 ): Promise<SimResponse | undefined> {
   const { path, rawQuery } = splitUrl(url);
-  if (path === '/metrics') {
-    return method === 'GET' ? textResponse(200, ctx.metrics(), 'text/plain; version=0.0.4; charset=utf-8') : notAllowed();
-  }
+  if (path === '/metrics') return metricsResponse(method, () => ctx.metrics());
   if (!path.startsWith('/sim/')) return undefined;
   const parts = path.slice(1).split('/').map(safeDecode);
   if (parts.some((p) => p === undefined)) return badRequest('bad percent-encoding in the path');
@@ -163,10 +152,10 @@ export async function handleControlRequest(
 
   if (a === 'state' && parts.length === 2) {
     if (method !== 'GET') return notAllowed();
-    return jsonResponse(200, ctx.state(!/(^|&)users=(false|0)(&|$)/.test(rawQuery)));
+    return jsonResponse(200, ctx.state(wantsUsers(rawQuery)));
   }
   if (method !== 'POST') return method === 'GET' ? notFound('route') : notAllowed();
-  const json = parseJson(body);
+  const json = parseJsonBody(body);
   if (json === undefined) return badRequest('body is not valid JSON');
 
   if (a === 'fault' && parts.length === 2) {
@@ -203,8 +192,6 @@ function sessionAction(model: MeetingModel, token: string, action: string, json:
   }
   return notFound('route');
 }
-
-const notAllowed = (): SimResponse => jsonResponse(405, { error: 'method not allowed' });
 
 function safeDecode(s: string): string | undefined {
   try {

@@ -37,3 +37,22 @@ export const textResponse = (status: number, body: string, contentType = 'text/p
   headers: { 'Content-Type': contentType },
   body,
 });
+
+export const notAllowed = (): SimResponse => jsonResponse(405, { error: 'method not allowed' });
+
+/** The control APIs' GET /metrics, in Prometheus' text format. */
+export const metricsResponse = (method: string, metrics: () => string): SimResponse =>
+  method === 'GET' ? textResponse(200, metrics(), 'text/plain; version=0.0.4; charset=utf-8') : notAllowed();
+
+/** A control API's state answer lists the users unless the query says `users=false` (or 0). */
+export const wantsUsers = (rawQuery: string): boolean => !/(^|&)users=(false|0)(&|$)/.test(rawQuery);
+
+/** A control request's JSON body: {} when empty, undefined when it is not JSON. */
+export function parseJsonBody(body: string): unknown {
+  if (body.trim() === '') return {};
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}

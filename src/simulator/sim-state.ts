@@ -5,11 +5,8 @@ import { loadInputOf } from './meeting-info.js';
 import type { AudioMode, MeetingModel } from './meeting-model.js';
 import type { Role } from '../bbb/types.js';
 
-export interface ServerTotals {
-  /** CPU-like figure, percent of all cores (load.ts). */
-  load: number;
-  cores: number;
-  meetings: number;
+/** Who is in and what they send: one meeting's, or summed over a server's meetings. */
+interface UsageCounts {
   participants: number;
   moderators: number;
   listeners: number;
@@ -18,6 +15,13 @@ export interface ServerTotals {
   videos: number;
   /** Camera streams the SFU sends out. */
   streamsDelivered: number;
+}
+
+export interface ServerTotals extends UsageCounts {
+  /** CPU-like figure, percent of all cores (load.ts). */
+  load: number;
+  cores: number;
+  meetings: number;
   largestMeeting: number;
   /** Joins through the API that have not entered (yet). */
   pendingJoins: number;
@@ -36,7 +40,7 @@ export interface UserView {
   audio: AudioMode;
 }
 
-export interface MeetingView {
+export interface MeetingView extends UsageCounts {
   meetingID: string;
   internalMeetingID: string;
   name: string;
@@ -48,12 +52,6 @@ export interface MeetingView {
   userCameraCap: number;
   webcamsOnlyForModerator: boolean;
   lockSettingsDisableCam: boolean;
-  participants: number;
-  moderators: number;
-  listeners: number;
-  voice: number;
-  videos: number;
-  streamsDelivered: number;
   users?: UserView[];
 }
 

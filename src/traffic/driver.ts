@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { BbbClient, BbbClientError } from '../bbb/client.js';
+import { Sleeper } from '../util/sleeper.js';
 import type { AudioEvent, CameraEvent, CreateEvent, EndEvent, JoinEvent, LeaveEvent, TrafficEvent } from './model.js';
 
 export interface DriverOptions {
@@ -141,7 +142,7 @@ export class TrafficDriver {
   private readonly waiting: Array<() => void> = [];
   private active = 0;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   private playing: Promise<void> | undefined;
   private closed = false;
 
@@ -177,7 +178,7 @@ export class TrafficDriver {
   /** Stops dispatching, drops queued work and waits for the requests in flight (bounded by their timeout). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     for (const release of this.waiting.splice(0)) release();
     await this.playing;
     await Promise.allSettled([...this.tasks]);
@@ -199,7 +200,7 @@ export class TrafficDriver {
       const due = start + event.at / this.speed;
       const wait = due - this.now();
       // Events a millisecond apart go out together: one timer per batch, not per event.
-      if (wait > 1) await this.sleep(wait);
+      if (wait > 1) await this.sleeper.sleep(wait);
       if (this.stopped) break;
       const lag = Math.max(0, this.now() - due);
       this.counters.lagMs = Math.round(lag);
@@ -209,19 +210,6 @@ export class TrafficDriver {
     }
     // Settled in rounds: a finishing task may have chained another.
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    }).then(() => {
-      this.wake = undefined;
-    });
   }
 
   private dispatch(event: TrafficEvent): void {

@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/redis/connect.js';
+import { deleteByPrefix } from '../../src/redis/delete-prefix.js';
+
+export { deleteByPrefix };
 
 export interface TestRedis {
   redis: Redis;
@@ -28,17 +31,4 @@ export function testRedis(label = 't'): TestRedis {
       await redis.quit();
     },
   };
-}
-
-/** SCAN + UNLINK, batch by batch; returns how many keys were deleted. */
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }

@@ -5,30 +5,16 @@ import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerAdminApi } from '../../src/api/admin/routes.js';
-import type { CliIO } from '../../src/cli/command.js';
 import { commands } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/dispatch.js';
 import { Store } from '../../src/state/store.js';
 import { closedPort, startBbbStub, type BbbStub } from '../helpers/bbb-stub.js';
+import { capture } from '../helpers/cli-io.js';
 import { deleteByPrefix, testRedis, type TestRedis } from '../helpers/redis.js';
 
 const BBB_SECRET = 'cli-stub-secret-42';
 const TENANT_SECRET = 'tenant-cli-secret-xyz-9876';
 const JWT_SECRET = 'cli-test-jwt-secret-abcdefghijkl';
-
-function capture(): CliIO & { out: string; err: string; reset(): void } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-    reset: () => {
-      io.out = '';
-      io.err = '';
-    },
-  };
-  return io;
-}
 
 describe('amphi servers / tenants / token (real Redis)', () => {
   let t: TestRedis;

@@ -1,7 +1,6 @@
 // The unmodified npm client bigbluebutton-js against the simulator and against the gateway.
 import { Poller, pollerSettings } from '../../src/poller/poller.js';
 import { SimServer } from '../../src/simulator/sim-server.js';
-import { Store } from '../../src/state/store.js';
 import { bbbJsContract } from '../helpers/bbb-js-contract.js';
 import { GATEWAY_SECRET, startTestPool } from '../helpers/gateway.js';
 
@@ -13,7 +12,7 @@ bbbJsContract('the simulator', async () => {
 bbbJsContract('the gateway over a simulated pool', async () => {
   const pool = await startTestPool({ servers: 3, label: 'bbb-js' });
   const gw = await pool.startGateway();
-  const poller = new Poller({ ...pollerSettings(pool.settings), store: new Store(pool.redis.redis, { namespace: pool.redis.prefix.slice(0, -1) }) });
+  const poller = new Poller({ ...pollerSettings(pool.settings), store: pool.pollerStore() });
   await poller.pollOnce();
   return {
     host: `${gw.url}/bigbluebutton`,

@@ -1,30 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller, pollerSettings } from '../../src/poller/poller.js';
-import { Store } from '../../src/state/store.js';
 import { deleteByPrefix } from '../helpers/redis.js';
 import { startTestPool, type TestPool } from '../helpers/gateway.js';
 
 /** Gateway and poller together on a simulated pool: what happens when things break. */
 describe('gateway with the poller: failures', () => {
-  let pool: TestPool | undefined;
+  let running: TestPool | undefined;
   afterEach(async () => {
-    await pool?.close();
-    pool = undefined;
+    await running?.close();
+    running = undefined;
   });
 
-  const pollerFor = (p: TestPool) =>
-    new Poller({
-      ...pollerSettings(p.settings),
-      timeoutMs: 300,
-      offlineAfter: 2,
-      onlineAfter: 1,
-      store: new Store(p.redis.redis, { namespace: p.redis.prefix.slice(0, -1) }),
-    });
+  /** A pool of simulated servers, its gateway, and a poller that gives up on a server quickly. */
+  async function start(servers: number, label: string) {
+    const pool = await startTestPool({ servers, label });
+    running = pool;
+    const gw = await pool.startGateway();
+    const poller = new Poller({ ...pollerSettings(pool.settings), timeoutMs: 300, offlineAfter: 2, onlineAfter: 1, store: pool.pollerStore() });
+    return { pool, gw, poller };
+  }
 
   it('a server killed mid-run goes offline within the thresholds; its meetings are placed elsewhere on the next create', async () => {
-    pool = await startTestPool({ servers: 3, label: 'failover' });
-    const gw = await pool.startGateway();
-    const poller = pollerFor(pool);
+    const { pool, gw, poller } = await start(3, 'failover');
     await poller.pollOnce();
     for (let i = 0; i < 6; i++) await gw.client.create([['meetingID', `lesson-${i}`], ['name', `Lesson ${i}`]]);
     const victim = (await pool.store.meetings.get('default', 'lesson-0'))!.server;
@@ -54,9 +51,7 @@ describe('gateway with the poller: failures', () => {
   });
 
   it('Redis flushed during a run: the next poll rebuilds servers and meeting placements', async () => {
-    pool = await startTestPool({ servers: 3, label: 'flush' });
-    const gw = await pool.startGateway();
-    const poller = pollerFor(pool);
+    const { pool, gw, poller } = await start(3, 'flush');
     await poller.pollOnce();
     for (let i = 0; i < 5; i++) await gw.client.create([['meetingID', `kept-${i}`], ['name', `Kept ${i}`]]);
     const before = new Map((await pool.store.meetings.list()).map((m) => [m.meetingID, m.server]));
@@ -76,9 +71,7 @@ describe('gateway with the poller: failures', () => {
   });
 
   it('polled counts answer getMeetingInfo: users who entered on the server show through the gateway', async () => {
-    pool = await startTestPool({ servers: 2, label: 'counts' });
-    const gw = await pool.startGateway();
-    const poller = pollerFor(pool);
+    const { pool, gw, poller } = await start(2, 'counts');
     await gw.client.create([['meetingID', 'counted'], ['name', 'Counted']]);
     const server = pool.cluster.servers().find(({ server }) => server.state().meetings.some((m) => m.meetingID === 'counted'))!.server;
     server.addUsers('counted', { count: 2, cameras: 1 });

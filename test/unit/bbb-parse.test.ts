@@ -13,6 +13,7 @@ import {
   toRecordings,
 } from '../../src/bbb/parse.js';
 import { BBB_ERRORS } from '../../src/bbb/errors.js';
+import { antonsRoom, apiVersion, created, fredsRecording, joined } from '../helpers/bbb-captures.js';
 import { fixture } from '../helpers/fixtures.js';
 
 async function parseFixture(name: string): Promise<Record<string, unknown>> {
@@ -113,55 +114,7 @@ describe('readFlag', () => {
 describe('toMeetingInfo', () => {
   it('maps get-meeting-info-success.xml (2 attendees, customdata, metadata)', async () => {
     const info = toMeetingInfo(await parseFixture('get-meeting-info-success.xml'));
-    expect(info).toEqual({
-      meetingName: "Anton G's Room",
-      meetingID: 'gbesu6dht08uobpislzqxsizjzihn87cmewqyacs',
-      internalMeetingID: 'e5ac8bc5f4be660fa44b79591dc90848aa1f2f79-1715261728123',
-      createTime: 1715261728123,
-      createDate: 'Thu May 09 13:35:28 UTC 2024',
-      voiceBridge: '66052',
-      dialNumber: '613-555-1234',
-      attendeePW: '1umEM3ic',
-      moderatorPW: 'V91JirCa',
-      running: true,
-      duration: 0,
-      hasUserJoined: true,
-      recording: true,
-      hasBeenForciblyEnded: false,
-      startTime: 1715261728142,
-      endTime: 0,
-      participantCount: 2,
-      listenerCount: 1,
-      voiceParticipantCount: 1,
-      videoCount: 1,
-      maxUsers: 0,
-      moderatorCount: 1,
-      attendees: [
-        {
-          userID: 'w_ftcrsyuh44oj',
-          fullName: 'Anton G',
-          role: 'MODERATOR',
-          isPresenter: true,
-          isListeningOnly: false,
-          hasJoinedVoice: true,
-          hasVideo: true,
-          clientType: 'HTML5',
-        },
-        {
-          userID: 'student-42',
-          fullName: 'Mary Sue',
-          role: 'VIEWER',
-          isPresenter: false,
-          isListeningOnly: true,
-          hasJoinedVoice: false,
-          hasVideo: false,
-          clientType: 'HTML5',
-          customdata: { bbb_skip_check_audio: 'true' },
-        },
-      ],
-      metadata: { 'bbb-origin': 'greenlight', endcallbackurl: 'https://app.example.com/meeting_ended' },
-      isBreakout: false,
-    });
+    expect(info).toEqual(antonsRoom);
     // No breakout-only fields on a plain meeting.
     expect(Object.keys(info)).not.toContain('parentMeetingID');
     expect(Object.keys(info)).not.toContain('breakoutRooms');
@@ -302,22 +255,7 @@ describe('toMeetings', () => {
 
 describe('toCreateResult', () => {
   it('maps a fresh create with empty messageKey/message', async () => {
-    expect(toCreateResult(await parseFixture('create-success.xml'))).toEqual({
-      meetingID: 'random-1730297',
-      internalMeetingID: 'e2423c8ce6a4f724a3d3528574397badbb97ef77-1715261728123',
-      parentMeetingID: 'bbb-none',
-      attendeePW: 'ap',
-      moderatorPW: 'mp',
-      createTime: 1715261728123,
-      voiceBridge: '70757',
-      dialNumber: '613-555-1234',
-      createDate: 'Thu May 09 13:35:28 UTC 2024',
-      hasUserJoined: false,
-      duration: 0,
-      hasBeenForciblyEnded: false,
-      messageKey: '',
-      message: '',
-    });
+    expect(toCreateResult(await parseFixture('create-success.xml'))).toEqual(created);
   });
 
   it('maps a duplicateWarning create', async () => {
@@ -338,16 +276,7 @@ describe('toCreateResult', () => {
 
 describe('toJoinResult', () => {
   it('maps join redirect=false (snake_case wire names)', async () => {
-    expect(toJoinResult(await parseFixture('join-success-redirect-false.xml'))).toEqual({
-      messageKey: 'successfullyJoined',
-      message: 'You have joined successfully.',
-      meetingID: 'e2423c8ce6a4f724a3d3528574397badbb97ef77-1715261728123',
-      userID: 'w_euxnssffnsbs',
-      authToken: '14mm5y3eurjw',
-      sessionToken: 'ai1wqj8wb6s7rnk0',
-      guestStatus: 'ALLOW',
-      url: 'https://bbb.example.com/html5client/join?sessionToken=ai1wqj8wb6s7rnk0',
-    });
+    expect(toJoinResult(await parseFixture('join-success-redirect-false.xml'))).toEqual(joined);
   });
 
   it('maps a guest-wait join', async () => {
@@ -408,14 +337,7 @@ describe('toRecordings', () => {
     const [r, ...rest] = toRecordings(await parseFixture('get-recordings-success-wire.xml'));
     expect(rest).toEqual([]);
     expect(r!.internalMeetingID).toBe('ffbfc4cc24428694e8b53a4e144f414052431693-1530718721124');
-    expect(r!.formats).toEqual([
-      {
-        type: 'presentation',
-        url: 'https://demo.bigbluebutton.org/playback/presentation/2.3/ffbfc4cc24428694e8b53a4e144f414052431693-1530718721124',
-        processingTime: 7177,
-        length: 1,
-      },
-    ]);
+    expect(r!.formats).toEqual(fredsRecording.formats);
   });
 
   it('gives [] for noRecordings', async () => {
@@ -446,14 +368,7 @@ describe('toRecordings', () => {
 
 describe('toApiVersion', () => {
   it('maps the index answer (empty bbbVersion kept as "")', async () => {
-    expect(toApiVersion(await parseFixture('api-version-index.xml'))).toEqual({
-      version: '2.0',
-      apiVersion: '2.0',
-      bbbVersion: '',
-      apiUrl: 'https://bbb.example.com/bigbluebutton/api',
-      graphqlWebsocketUrl: 'wss://bbb.example.com/graphql',
-      graphqlApiUrl: 'https://bbb.example.com/api/rest',
-    });
+    expect(toApiVersion(await parseFixture('api-version-index.xml'))).toEqual(apiVersion);
   });
 
   it('omits the 3.0-only URLs on older servers', async () => {

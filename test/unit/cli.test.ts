@@ -1,20 +1,11 @@
 import { parseArgs } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CliIO, Command } from '../../src/cli/command.js';
+import type { Command } from '../../src/cli/command.js';
 import { commands } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/dispatch.js';
 import { runUntilSignal } from '../../src/cli/signals.js';
 import { createRedis } from '../../src/redis/connect.js';
-
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
+import { capture } from '../helpers/cli-io.js';
 
 const seen: string[][] = [];
 const echo: Command = {

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { admitJoin } from '../../src/policy/admission.js';
 import type { JoinRequest } from '../../src/policy/admission.js';
 import { maxParticipantsAt } from '../../src/policy/curve.js';
-import type { Curve } from '../../src/policy/curve.js';
-
-const TABLE: Curve = [
-  { cameras: 1, maxParticipants: 350 },
-  { cameras: 5, maxParticipants: 250 },
-  { cameras: 10, maxParticipants: 150 },
-  { cameras: 20, maxParticipants: 100 },
-  { cameras: 30, maxParticipants: 50 },
-];
+import { PUBLISHED_CURVE } from '../helpers/published-curve.js';
 
 const join = (over: Partial<JoinRequest>): JoinRequest => ({
   maxByCurveAtCameras: 150,
@@ -33,7 +25,7 @@ describe('admitJoin', () => {
 
   it('holds an auto meeting to the curve as cameras come on', () => {
     const at = (cameras: number, participants: number) =>
-      admitJoin(join({ maxByCurveAtCameras: maxParticipantsAt(TABLE, cameras), maxParticipants: 350, participants }));
+      admitJoin(join({ maxByCurveAtCameras: maxParticipantsAt(PUBLISHED_CURVE, cameras), maxParticipants: 350, participants }));
     expect(at(1, 200)).toEqual({ admitted: true });
     expect(at(20, 99)).toEqual({ admitted: true });
     expect(at(20, 100)).toMatchObject({ admitted: false, reason: 'curve', limit: 100 });

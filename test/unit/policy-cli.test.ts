@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/command.js';
 import { curveTable, policyCommand } from '../../src/cli/commands/policy.js';
 import { main } from '../../src/cli/dispatch.js';
+import { capture } from '../helpers/cli-io.js';
 
 const fixture = (name: string) => new URL(`../fixtures/policies/${name}/`, import.meta.url).pathname;
-
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 describe('amphi policy check', () => {
   it('validates the shipped policies by default, through the registry', async () => {

@@ -9,15 +9,7 @@ import {
 } from '../../src/policy/curve.js';
 import type { Curve } from '../../src/policy/curve.js';
 import { policySchema } from '../../src/policy/schema.js';
-
-// The published "Webinaire de l'État" table (reference/capacity.md), copied here on purpose.
-const TABLE: Curve = [
-  { cameras: 1, maxParticipants: 350 },
-  { cameras: 5, maxParticipants: 250 },
-  { cameras: 10, maxParticipants: 150 },
-  { cameras: 20, maxParticipants: 100 },
-  { cameras: 30, maxParticipants: 50 },
-];
+import { PUBLISHED_CURVE } from '../helpers/published-curve.js';
 
 describe('maxParticipantsAt on the published table', () => {
   it.each([
@@ -27,7 +19,7 @@ describe('maxParticipantsAt on the published table', () => {
     [20, 100],
     [30, 50],
   ])('at the point %i cameras: %i', (cameras, max) => {
-    expect(maxParticipantsAt(TABLE, cameras)).toBe(max);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, cameras)).toBe(max);
   });
 
   it.each([
@@ -36,7 +28,7 @@ describe('maxParticipantsAt on the published table', () => {
     [15, 125],
     [25, 75],
   ])('between points, %i cameras: %i (linear)', (cameras, max) => {
-    expect(maxParticipantsAt(TABLE, cameras)).toBe(max);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, cameras)).toBe(max);
   });
 
   it('rounds down between points, never up', () => {
@@ -46,23 +38,23 @@ describe('maxParticipantsAt on the published table', () => {
     ];
     // 7.75, 5.5, 3.25 exactly
     expect([1, 2, 3].map((c) => maxParticipantsAt(curve, c))).toEqual([7, 5, 3]);
-    expect(maxParticipantsAt(TABLE, 6)).toBe(230);
-    expect(maxParticipantsAt(TABLE, 11)).toBe(145);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 6)).toBe(230);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 11)).toBe(145);
   });
 
   it('0 cameras behaves like 1, and a fractional count is rounded up', () => {
-    expect(maxParticipantsAt(TABLE, 0)).toBe(350);
-    expect(maxParticipantsAt(TABLE, -2)).toBe(350);
-    expect(maxParticipantsAt(TABLE, 4.2)).toBe(maxParticipantsAt(TABLE, 5));
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 0)).toBe(350);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, -2)).toBe(350);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 4.2)).toBe(maxParticipantsAt(PUBLISHED_CURVE, 5));
   });
 
   it('refuses cameras beyond the last point', () => {
-    expect(maxParticipantsAt(TABLE, 31)).toBeUndefined();
-    expect(maxParticipantsAt(TABLE, 1000)).toBeUndefined();
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 31)).toBeUndefined();
+    expect(maxParticipantsAt(PUBLISHED_CURVE, 1000)).toBeUndefined();
   });
 
   it('never increases with more cameras, at every count', () => {
-    for (let c = 0; c < 30; c++) expect(maxParticipantsAt(TABLE, c + 1)!).toBeLessThanOrEqual(maxParticipantsAt(TABLE, c)!);
+    for (let c = 0; c < 30; c++) expect(maxParticipantsAt(PUBLISHED_CURVE, c + 1)!).toBeLessThanOrEqual(maxParticipantsAt(PUBLISHED_CURVE, c)!);
   });
 
   it('reads a one-point curve as a flat limit up to its cameras', () => {
@@ -84,35 +76,35 @@ describe('maxCamerasAt', () => {
     [300, 3],
     [350, 1],
   ])('%i participants may turn on %i cameras', (participants, cameras) => {
-    expect(maxCamerasAt(TABLE, participants)).toBe(cameras);
+    expect(maxCamerasAt(PUBLISHED_CURVE, participants)).toBe(cameras);
     // It is the largest such count: one more camera would not fit (or is beyond the curve).
-    expect(maxParticipantsAt(TABLE, cameras)!).toBeGreaterThanOrEqual(participants);
-    expect(maxParticipantsAt(TABLE, cameras + 1) ?? 0).toBeLessThan(participants);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, cameras)!).toBeGreaterThanOrEqual(participants);
+    expect(maxParticipantsAt(PUBLISHED_CURVE, cameras + 1) ?? 0).toBeLessThan(participants);
   });
 
   it('is 0 when the meeting is larger than the curve allows at all', () => {
-    expect(maxCamerasAt(TABLE, 351)).toBe(0);
+    expect(maxCamerasAt(PUBLISHED_CURVE, 351)).toBe(0);
   });
 
   it('names the extremes', () => {
-    expect(curveMaxParticipants(TABLE)).toBe(350);
-    expect(curveMaxCameras(TABLE)).toBe(30);
+    expect(curveMaxParticipants(PUBLISHED_CURVE)).toBe(350);
+    expect(curveMaxCameras(PUBLISHED_CURVE)).toBe(30);
   });
 });
 
 describe('overCurve', () => {
   it('flags a meeting whose live cameras put it above the curve', () => {
-    expect(overCurve(120, 10, TABLE)).toBe(false);
-    expect(overCurve(150, 10, TABLE)).toBe(false);
-    expect(overCurve(120, 20, TABLE)).toBe(true); // cameras turned on after the joins
-    expect(overCurve(10, 31, TABLE)).toBe(true); // beyond the last point
-    expect(overCurve(350, 0, TABLE)).toBe(false);
+    expect(overCurve(120, 10, PUBLISHED_CURVE)).toBe(false);
+    expect(overCurve(150, 10, PUBLISHED_CURVE)).toBe(false);
+    expect(overCurve(120, 20, PUBLISHED_CURVE)).toBe(true); // cameras turned on after the joins
+    expect(overCurve(10, 31, PUBLISHED_CURVE)).toBe(true); // beyond the last point
+    expect(overCurve(350, 0, PUBLISHED_CURVE)).toBe(false);
   });
 });
 
 describe('curve validation', () => {
   it('accepts the published table', () => {
-    expect(curveProblems(TABLE)).toEqual([]);
+    expect(curveProblems(PUBLISHED_CURVE)).toEqual([]);
   });
 
   it('rejects cameras that do not increase and participants that increase, naming the point', () => {
@@ -149,6 +141,6 @@ describe('curve validation', () => {
       expect(result.success, JSON.stringify(points)).toBe(false);
       expect(result.error!.issues.map((i) => i.path.join('.'))).toContain(path);
     }
-    expect(policySchema.safeParse(policyWith(TABLE)).success).toBe(true);
+    expect(policySchema.safeParse(policyWith(PUBLISHED_CURVE)).success).toBe(true);
   });
 });

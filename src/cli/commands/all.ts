@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
 import { startGatewayRole, startPollerRole } from '../roles.js';
-import { bootRuntime, withStartupErrors } from '../runtime.js';
-import { runUntilSignal } from '../signals.js';
+import { runRoles, withStartupErrors } from '../runtime.js';
 import { jsonLineLog } from './poller.js';
 
 export const allCommand: Command = {
@@ -21,13 +20,9 @@ ${settingsHelp()}
   run: (argv, io) =>
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
-      const runtime = await bootRuntime(process.env, io);
-      const gateway = await startGatewayRole(runtime, io);
-      const poller = await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
-      return runUntilSignal(async () => {
-        await gateway.stop();
-        await poller.stop();
-        await runtime.close();
-      });
+      return runRoles(io, async (runtime) => [
+        await startGatewayRole(runtime, io),
+        await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout)),
+      ]);
     }),
 };

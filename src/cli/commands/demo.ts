@@ -6,22 +6,14 @@ import { BbbClient } from '../../bbb/client.js';
 import { Demo } from '../../demo/demo.js';
 import { LiveView } from '../../demo/live-view.js';
 import { renderFinalSummary } from '../../demo/view.js';
-import { deleteByPrefixIn } from '../../demo/cleanup.js';
+import { deleteByPrefix } from '../../redis/delete-prefix.js';
 import { clockLabel } from '../../traffic/model.js';
 import type { Command } from '../command.js';
 import { processIO } from '../command.js';
+import { numberOption } from '../number-option.js';
 import { bootRuntime, withStartupErrors } from '../runtime.js';
 
 const MAX_SERVERS = 200;
-
-function numberOption(name: string, value: string | undefined, fallback: number, min: number, max: number, integer = true): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
-  }
-  return n;
-}
 
 function timeOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -77,13 +69,12 @@ Options:
           'no-color': { type: 'boolean' },
         },
       });
-      const servers = numberOption('servers', values.servers, 8, 1, MAX_SERVERS);
-      const durationS = numberOption('duration', values.duration, 150, 1, 24 * 3600, false);
-      const speed = numberOption('speed', values.speed, 60, 1, 3600, false);
-      const seed = numberOption('seed', values.seed, 1, 0, 2 ** 31);
-      const port = numberOption('port', values.port, 8090, 0, 65535);
-      const classesPerHour =
-        values['classes-per-hour'] === undefined ? undefined : numberOption('classes-per-hour', values['classes-per-hour'], 0, 1, 100_000);
+      const servers = numberOption('servers', values.servers, 1, MAX_SERVERS) ?? 8;
+      const durationS = numberOption('duration', values.duration, 1, 24 * 3600, false) ?? 150;
+      const speed = numberOption('speed', values.speed, 1, 3600, false) ?? 60;
+      const seed = numberOption('seed', values.seed, 0, 2 ** 31) ?? 1;
+      const port = numberOption('port', values.port, 0, 65535) ?? 8090;
+      const classesPerHour = numberOption('classes-per-hour', values['classes-per-hour'], 1, 100_000);
       const startMinuteOfDay = timeOption(values.start);
 
       // The demo's own defaults, each overridable from the environment: a shared secret to
@@ -158,7 +149,7 @@ Options:
       } finally {
         await view?.stop();
         await demo?.stop();
-        if (sharedRedis) await deleteByPrefixIn(runtime.redis, runtime.store.ctx.keys.prefix).catch(() => 0);
+        if (sharedRedis) await deleteByPrefix(runtime.redis, runtime.store.ctx.keys.prefix).catch(() => 0);
         await runtime.close();
         stopWhen?.dispose();
       }

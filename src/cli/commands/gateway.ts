@@ -5,8 +5,7 @@ import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
 import { isGatewayWorker, runGatewayPrimary } from '../gateway-cluster.js';
 import { startGatewayRole } from '../roles.js';
-import { bootRuntime, withStartupErrors } from '../runtime.js';
-import { runUntilSignal } from '../signals.js';
+import { runRoles, withStartupErrors } from '../runtime.js';
 
 /** `--workers`: a count, or `auto` for one per available core. */
 export function parseWorkers(value: string | undefined): number {
@@ -39,11 +38,6 @@ ${settingsHelp()}
       const { values } = parseArgs({ args: argv, options: { workers: { type: 'string', short: 'w' } }, strict: true, allowPositionals: false });
       const workers = parseWorkers(values.workers);
       if (workers > 1 && !isGatewayWorker()) return runGatewayPrimary(workers, io);
-      const runtime = await bootRuntime(process.env, io);
-      const gateway = await startGatewayRole(runtime, io);
-      return runUntilSignal(async () => {
-        await gateway.stop();
-        await runtime.close();
-      });
+      return runRoles(io, async (runtime) => [await startGatewayRole(runtime, io)]);
     }),
 };

@@ -9,9 +9,9 @@ import { loadModel, peakLoad, reservationFor, sizeClassesHolding } from '../../p
 import { DEFAULT_POLICY_DIR, formatIssue, loadPolicyDir } from '../../policy/loader.js';
 import type { Policy, Profile } from '../../policy/schema.js';
 import { effectiveProfile, own, profileLimits, tenantPolicy } from '../../policy/tenants.js';
-import { formatTable, report, usageError } from '../admin-support.js';
+import { formatTable, subcommandsCommand, usageError } from '../admin-support.js';
 import type { Column } from '../admin-support.js';
-import type { CliIO, Command } from '../command.js';
+import type { CliIO } from '../command.js';
 
 const USAGE = `Usage: amphi policy <check|explain> [DIR] [options]
 
@@ -29,21 +29,7 @@ Options:
   -h, --help   Show this help
 `;
 
-export const policyCommand: Command = {
-  name: 'policy',
-  summary: 'Check a capacity policy directory, or explain its curve and profiles',
-  usage: USAGE,
-  async run(argv, io) {
-    try {
-      const [sub, ...rest] = argv;
-      if (sub === 'check') return await check(rest, io);
-      if (sub === 'explain') return await explain(rest, io);
-      throw usageError(sub === undefined ? 'policy needs a subcommand: check or explain' : `unknown subcommand '${sub}' (check, explain)`);
-    } catch (err) {
-      return report('policy', io, err); // usage errors exit 2; parseArgs errors go on to the dispatcher
-    }
-  },
-};
+export const policyCommand = subcommandsCommand('policy', 'Check a capacity policy directory, or explain its curve and profiles', USAGE, { check, explain });
 
 function directory(positionals: string[]): string {
   if (positionals.length > 1) throw usageError('give at most one policy DIR');

@@ -6,8 +6,7 @@ import { settingsHelp, type Settings } from '../../config/settings.js';
 import type { PollerLog } from '../../poller/poller.js';
 import type { Command } from '../command.js';
 import { startPollerRole } from '../roles.js';
-import { bootRuntime, withStartupErrors } from '../runtime.js';
-import { runUntilSignal } from '../signals.js';
+import { runRoles, withStartupErrors } from '../runtime.js';
 
 // pino's level numbers, so the poller's lines sit beside the gateway's in the same log pipeline.
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
@@ -46,14 +45,8 @@ ${settingsHelp()}
   run: (argv, io) =>
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
-      const runtime = await bootRuntime(process.env, io);
-      const poller = await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout));
-      return runUntilSignal(
-        async () => {
-          await poller.stop();
-          await runtime.close();
-        },
-        { onSignal: (signal) => io.stderr(`amphi poller: ${signal} received, finishing the current round\n`) },
-      );
+      return runRoles(io, async (runtime) => [await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout))], {
+        onSignal: (signal) => io.stderr(`amphi poller: ${signal} received, finishing the current round\n`),
+      });
     }),
 };

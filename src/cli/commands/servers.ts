@@ -4,9 +4,9 @@ import { ServerCheckError } from '../../admin/errors.js';
 import { addServer, listServers, panicServer, removeServer, setServerState } from '../../admin/operations.js';
 import type { ServerRow } from '../../admin/operations.js';
 import { DEFAULT_SIZE_CLASSES } from '../../placement/load-model.js';
-import { CliExit, EXIT_FAILURE, formatTable, intOption, printJson, report, usageError, withStore } from '../admin-support.js';
-import type { Column } from '../admin-support.js';
-import type { CliIO, Command } from '../command.js';
+import { CliExit, EXIT_FAILURE, intOption, listSubcommand, printJson, subcommandsCommand, usageError, withStore } from '../admin-support.js';
+import type { Column, Subcommand } from '../admin-support.js';
+import type { CliIO } from '../command.js';
 
 const SIZES = Object.entries(DEFAULT_SIZE_CLASSES)
   .map(([name, units]) => `${name} (${units})`)
@@ -107,72 +107,45 @@ async function add(args: string[], io: CliIO): Promise<number> {
   });
 }
 
-async function list(args: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { json: { type: 'boolean' } } });
+const STATE_OF = { enable: 'enabled', cordon: 'cordoned', disable: 'disabled' } as const;
+
+/** `enable|cordon|disable ID` */
+function setState(sub: keyof typeof STATE_OF): Subcommand {
+  return async (args, io) => {
+    const { id } = oneId(sub, args);
+    return withStore('servers', io, async ({ store }) => {
+      const row = await setServerState(store, id, STATE_OF[sub]);
+      io.stdout(`server ${row.id} is now ${row.state} (${row.health}, ${row.meetings} meeting(s))\n`);
+      return 0;
+    });
+  };
+}
+
+async function panic(args: string[], io: CliIO): Promise<number> {
+  const { id } = oneId('panic', args);
   return withStore('servers', io, async ({ store }) => {
-    const rows = await listServers(store);
-    if (values.json) printJson(io, rows);
-    else if (rows.length === 0) io.stdout('No servers. Add one with: amphi servers add --url URL --secret S\n');
-    else io.stdout(formatTable(TABLE, rows));
+    const { server, forgottenMeetings } = await panicServer(store, id);
+    io.stdout(`server ${server.id} is now disabled; ${forgottenMeetings} meeting(s) forgotten: their next create goes to another server\n`);
     return 0;
   });
 }
 
-const STATE_OF = { enable: 'enabled', cordon: 'cordoned', disable: 'disabled' } as const;
-
-export const serversCommand: Command = {
-  name: 'servers',
-  summary: 'List, add, enable, cordon, disable, panic or remove the BBB servers of the pool',
-  usage: USAGE,
-  async run(argv, io) {
-    try {
-      return await runSubcommand(argv, io);
-    } catch (err) {
-      return report('servers', io, err);
-    }
-  },
-};
-
-async function runSubcommand(argv: string[], io: CliIO): Promise<number> {
-  const [sub, ...args] = argv;
-  switch (sub) {
-    case 'add':
-      return add(args, io);
-    case 'list':
-      return list(args, io);
-    case 'enable':
-    case 'cordon':
-    case 'disable': {
-      const { id } = oneId(sub, args);
-      const state = STATE_OF[sub];
-      return withStore('servers', io, async ({ store }) => {
-        const row = await setServerState(store, id, state);
-        io.stdout(`server ${row.id} is now ${row.state} (${row.health}, ${row.meetings} meeting(s))\n`);
-        return 0;
-      });
-    }
-    case 'panic': {
-      const { id } = oneId(sub, args);
-      return withStore('servers', io, async ({ store }) => {
-        const { server, forgottenMeetings } = await panicServer(store, id);
-        io.stdout(`server ${server.id} is now disabled; ${forgottenMeetings} meeting(s) forgotten: their next create goes to another server\n`);
-        return 0;
-      });
-    }
-    case 'remove': {
-      const { id, values } = oneId(sub, args, { force: { type: 'boolean' } });
-      return withStore('servers', io, async ({ store }) => {
-        const removed = await removeServer(store, id, { force: values.force === true });
-        const dropped = removed.forgottenMeetings > 0 ? ` (${removed.forgottenMeetings} meeting placement(s) dropped)` : '';
-        io.stdout(`removed server ${removed.id}${dropped}\n`);
-        return 0;
-      });
-    }
-    default:
-      throw usageError(
-        sub === undefined
-          ? `servers needs a subcommand: add, list, ${Object.keys(STATE_OF).join(', ')}, panic or remove`
-          : `unknown subcommand '${sub}' (add, list, enable, cordon, disable, panic, remove)`,
-      );
-  }
+async function remove(args: string[], io: CliIO): Promise<number> {
+  const { id, values } = oneId('remove', args, { force: { type: 'boolean' } });
+  return withStore('servers', io, async ({ store }) => {
+    const removed = await removeServer(store, id, { force: values.force === true });
+    const dropped = removed.forgottenMeetings > 0 ? ` (${removed.forgottenMeetings} meeting placement(s) dropped)` : '';
+    io.stdout(`removed server ${removed.id}${dropped}\n`);
+    return 0;
+  });
 }
+
+export const serversCommand = subcommandsCommand('servers', 'List, add, enable, cordon, disable, panic or remove the BBB servers of the pool', USAGE, {
+  add,
+  list: listSubcommand('servers', listServers, TABLE, 'No servers. Add one with: amphi servers add --url URL --secret S\n'),
+  enable: setState('enable'),
+  cordon: setState('cordon'),
+  disable: setState('disable'),
+  panic,
+  remove,
+});

@@ -2,16 +2,10 @@
 import { parseArgs } from 'node:util';
 import { SimCluster } from '../../simulator/sim-cluster.js';
 import type { Command } from '../command.js';
+import { numberOption } from '../number-option.js';
 import { runUntilSignal } from '../signals.js';
 
 const MAX_SERVERS = 5000;
-
-function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer between ${min} and ${max}`);
-  return n;
-}
 
 export const simCommand: Command = {
   name: 'sim',
@@ -53,10 +47,10 @@ and /metrics on its own port.
         json: { type: 'boolean' },
       },
     });
-    const servers = intOption('servers', values.servers, 1, MAX_SERVERS) ?? 3;
-    const basePort = intOption('port', values.port, 1, 65535 - servers + 1);
-    const controlPort = intOption('control-port', values['control-port'], 0, 65535);
-    const cores = intOption('cores', values.cores, 1, 1024);
+    const servers = numberOption('servers', values.servers, 1, MAX_SERVERS) ?? 3;
+    const basePort = numberOption('port', values.port, 1, 65535 - servers + 1);
+    const controlPort = numberOption('control-port', values['control-port'], 0, 65535);
+    const cores = numberOption('cores', values.cores, 1, 1024);
     if (values.secret !== undefined && values.secret === '') throw new Error('--secret must not be empty');
 
     const cluster = await SimCluster.start({

@@ -3,9 +3,9 @@
 import { parseArgs } from 'node:util';
 import { addTenant, addTenantSecret, listTenants, removeTenant, removeTenantSecret } from '../../admin/operations.js';
 import type { TenantRow } from '../../admin/operations.js';
-import { formatTable, printJson, report, usageError, withStore } from '../admin-support.js';
+import { listSubcommand, printJson, subcommandsCommand, usageError, withStore } from '../admin-support.js';
 import type { Column } from '../admin-support.js';
-import type { CliIO, Command } from '../command.js';
+import type { CliIO } from '../command.js';
 
 const USAGE = `Usage: amphi tenants <subcommand> [options]
 
@@ -79,17 +79,6 @@ async function add(args: string[], io: CliIO): Promise<number> {
   });
 }
 
-async function list(args: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { json: { type: 'boolean' } } });
-  return withStore('tenants', io, async ({ store }) => {
-    const rows = await listTenants(store);
-    if (values.json) printJson(io, rows);
-    else if (rows.length === 0) io.stdout('No tenants. Add one with: amphi tenants add NAME --secret S\n');
-    else io.stdout(formatTable(TABLE, rows));
-    return 0;
-  });
-}
-
 async function secret(args: string[], io: CliIO): Promise<number> {
   const [action, ...rest] = args;
   if (action !== 'add' && action !== 'remove') throw usageError('tenants secret needs add or remove: tenants secret add|remove NAME --secret S');
@@ -109,42 +98,19 @@ async function secret(args: string[], io: CliIO): Promise<number> {
   });
 }
 
-async function runSubcommand(argv: string[], io: CliIO): Promise<number> {
-  const [sub, ...args] = argv;
-  switch (sub) {
-    case 'add':
-      return add(args, io);
-    case 'list':
-      return list(args, io);
-    case 'remove': {
-      const { positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {} });
-      const name = oneName('remove', positionals);
-      return withStore('tenants', io, async ({ store }) => {
-        await removeTenant(store, name);
-        io.stdout(`removed tenant ${name}\n`);
-        return 0;
-      });
-    }
-    case 'secret':
-      return secret(args, io);
-    default:
-      throw usageError(
-        sub === undefined
-          ? 'tenants needs a subcommand: add, list, remove or secret'
-          : `unknown subcommand '${sub}' (add, list, remove, secret)`,
-      );
-  }
+async function remove(args: string[], io: CliIO): Promise<number> {
+  const { positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {} });
+  const name = oneName('remove', positionals);
+  return withStore('tenants', io, async ({ store }) => {
+    await removeTenant(store, name);
+    io.stdout(`removed tenant ${name}\n`);
+    return 0;
+  });
 }
 
-export const tenantsCommand: Command = {
-  name: 'tenants',
-  summary: 'List, add or remove tenants and rotate their secrets',
-  usage: USAGE,
-  async run(argv, io) {
-    try {
-      return await runSubcommand(argv, io);
-    } catch (err) {
-      return report('tenants', io, err);
-    }
-  },
-};
+export const tenantsCommand = subcommandsCommand('tenants', 'List, add or remove tenants and rotate their secrets', USAGE, {
+  add,
+  list: listSubcommand('tenants', listTenants, TABLE, 'No tenants. Add one with: amphi tenants add NAME --secret S\n'),
+  remove,
+  secret,
+});

@@ -1,9 +1,9 @@
-// Deleting the demo's keys from a Redis others use: only keys under the demo's own prefix
-// (its private pool), batch by batch with SCAN, never a flush.
+// Deleting the keys under one prefix from a Redis others may use (the demo's own pool, a
+// test's keys): batch by batch with SCAN, never a flush.
 import type { Redis } from 'ioredis';
 
 /** SCAN + UNLINK of every key under `prefix`; returns how many were deleted. */
-export async function deleteByPrefixIn(redis: Redis, prefix: string): Promise<number> {
+export async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
   if (prefix === '') throw new Error('refusing to delete with an empty prefix');
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
   let cursor = '0';
