@@ -44,7 +44,7 @@ const redis = await startPrivateRedis();
 try {
   // 1. Joins and creates, 20 servers.
   const pool = await startPool(20, redis.url);
-  const gateway = await startGateway(redis.url, 18391);
+  const gateway = await startGateway(redis.url, 0);
   const base = gateway.match[1];
   const client = new BbbClient({ apiUrl: `${base}/bigbluebutton/api`, secret: SECRET });
   for (let i = 0; i < 100; i++) await client.create([['meetingID', `bench-${i}`], ['name', `Bench ${i}`]]);
@@ -81,7 +81,7 @@ try {
   // 2. getMeetings with 200 servers and 2,000 meetings.
   if (!values.quick) {
     const big = await startPool(200, redis.url);
-    const gw2 = await startGateway(redis.url, 18392);
+    const gw2 = await startGateway(redis.url, 0);
     const c2 = new BbbClient({ apiUrl: `${gw2.match[1]}/bigbluebutton/api`, secret: SECRET });
     for (let i = 0; i < 2000; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => c2.create([['meetingID', `gm-${i + j}`], ['name', `Meeting ${i + j}`]])));
