@@ -110,25 +110,25 @@ export class MeetingDirectory {
     const { keys } = this.ctx;
     const ref = meetingRef(tenant, meetingID);
     const member = userID ?? `anon:${randomBytes(6).toString('hex')}`;
-    const r = (await runScript(this.ctx.redis, 'count-join', [keys.meeting(ref), keys.inside(ref), keys.pending(ref)], [
+    const reply = (await runScript(this.ctx.redis, 'count-join', [keys.meeting(ref), keys.inside(ref), keys.pending(ref)], [
       this.ctx.now(),
       pendingTtlMs,
       member,
       userID === undefined ? '0' : '1',
-    ])) as (string | number)[];
-    if (r[0] === 'unknown') return undefined;
-    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = r;
+    ])) as string;
+    if (reply === '') return undefined;
+    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = reply.split('\n');
     return {
-      server: String(server),
+      server: server!,
       member,
       participants: Number(participants),
       cameras: Number(cameras),
       // Joins counted since the poll, other than this one.
-      pendingOthers: Math.max(0, Number(pending) - (Number(inside) === 1 ? 0 : 1)),
-      rejoin: Number(inside) === 1 || Number(already) === 1,
+      pendingOthers: Math.max(0, Number(pending) - (inside === '1' ? 0 : 1)),
+      rejoin: inside === '1' || already === '1',
       maxParticipants: Number(maxParticipants),
       moderatorMargin: Number(moderatorMargin),
-      moderatorPW: String(moderatorPW),
+      moderatorPW: moderatorPW ?? '',
     };
   }
 

@@ -11,12 +11,13 @@ KEYS[1] meeting hash  KEYS[2] inside set (userIDs the last poll saw)  KEYS[3] pe
 ARGV[1] now  ARGV[2] pending TTL (ms)  ARGV[3] member (userID, or a one-off id for anonymous joins)
 ARGV[4] '1' when the member is a real userID (so it may already be inside or pending)
 
-Returns {'unknown'} or
-{server, participants, cameras, pendingIncludingThis, inside (0|1), alreadyPending (0|1),
- maxParticipants, moderatorMargin, moderatorPW}
+Returns '' for an unknown meeting, else one line per value (one bulk string: cheaper for the
+client to read than an array, and this runs for every join):
+server, participants, cameras, pendingIncludingThis, inside (0|1), alreadyPending (0|1),
+maxParticipants, moderatorMargin, moderatorPW
 ]]
 local m = redis.call('HMGET', KEYS[1], 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW')
-if not m[1] then return {'unknown'} end
+if not m[1] then return '' end
 
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
@@ -35,5 +36,5 @@ if inside == 0 then
     redis.call('PEXPIRE', KEYS[3], ttl * 2)
   end
 end
-return {m[1], tonumber(m[2]) or 0, tonumber(m[3]) or 0, redis.call('ZCARD', KEYS[3]), inside, already,
-  tonumber(m[4]) or 0, tonumber(m[5]) or 0, m[6] or ''}
+return table.concat({m[1], m[2] or 0, m[3] or 0, redis.call('ZCARD', KEYS[3]), inside, already,
+  m[4] or 0, m[5] or 0, m[6] or ''}, '\n')
