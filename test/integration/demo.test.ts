@@ -96,8 +96,11 @@ describe('demo in-process', () => {
     expect(c.joins).toBeGreaterThanOrEqual(c.joined);
     expect(c.joined).toBeGreaterThanOrEqual(c.entered);
     expect(c.entered - c.left).toBeGreaterThanOrEqual(d.driver.inside);
-    // Placement spread the classes: no server got them all.
-    expect(sims.filter((t) => t.meetingsCreatedTotal > 0).length).toBeGreaterThan(1);
+    // Placement found room for every class: none was put on a server without it. (Which
+    // servers take them depends on the random sample and the mixed sizes: not asserted.)
+    const placed = await store.meetings.list();
+    expect(placed.length).toBeGreaterThan(0);
+    expect(placed.filter((m) => m.overcommitted)).toEqual([]);
     // Each created meeting is one of the schedule's, under its own ID, on exactly one server.
     const ids = d.servers.flatMap((s) => s.sim.state(false).meetings.map((m) => m.meetingID));
     expect(new Set(ids).size).toBe(ids.length);
