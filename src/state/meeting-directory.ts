@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
+import { JoinCounter } from './join-counter.js';
 import type { StoreContext } from './context.js';
 import { meetingRef } from './keys.js';
 import { runScript } from './scripts.js';
@@ -48,9 +49,19 @@ export interface JoinCount {
   moderatorPW: string;
 }
 
+/**
+ * How long a join counts as pending when no poll ever shows the user inside (its client never
+ * loaded); a poll drops it sooner once the user shows (poll-writer.ts PENDING_WINDOW_MS).
+ */
+export const PENDING_TTL_MS = 60_000;
+
 /** Where each meeting runs. Placement itself is one Lua script (commands/place-meeting.lua). */
 export class MeetingDirectory {
-  constructor(private readonly ctx: StoreContext) {}
+  private readonly joins: JoinCounter;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.joins = new JoinCounter(ctx, PENDING_TTL_MS);
+  }
 
   async place(req: PlaceRequest): Promise<PlaceOutcome> {
     const { keys } = this.ctx;
@@ -106,18 +117,13 @@ export class MeetingDirectory {
    * Counts a join attempt atomically (commands/count-join.lua) and returns what the admission
    * decision needs; `undefined` when the meeting is not placed anywhere.
    */
-  async countJoin(tenant: string, meetingID: string, userID: string | undefined, pendingTtlMs: number): Promise<JoinCount | undefined> {
+  async countJoin(tenant: string, meetingID: string, userID: string | undefined): Promise<JoinCount | undefined> {
     const { keys } = this.ctx;
     const ref = meetingRef(tenant, meetingID);
     const member = userID ?? `anon:${randomBytes(6).toString('hex')}`;
-    const reply = (await runScript(this.ctx.redis, 'count-join', [keys.meeting(ref), keys.inside(ref), keys.pending(ref)], [
-      this.ctx.now(),
-      pendingTtlMs,
-      member,
-      userID === undefined ? '0' : '1',
-    ])) as string;
-    if (reply === '') return undefined;
-    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = reply.split('\n');
+    const line = await this.joins.count([keys.meeting(ref), keys.inside(ref), keys.pending(ref)], member, userID !== undefined);
+    if (line === '') return undefined;
+    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = line.split('\t');
     return {
       server: server!,
       member,

@@ -175,6 +175,26 @@ describe('state store (real Redis)', () => {
     expect((await store.polls.success('s00', empty, [], thresholds)).state).toBe('disabled');
   });
 
+  it('counts concurrent join attempts in one batch exactly as one by one, in arrival order', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 10);
+    await store.meetings.markRunning('default', 'm1', infoOf('m1'), { profile: 'auto', maxParticipants: 40, moderatorMargin: 2 });
+    const counts = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => store.meetings.countJoin('default', 'm1', `u${i}`)),
+      store.meetings.countJoin('default', 'nowhere', 'u0'),
+      store.meetings.countJoin('default', 'm1', 'u3'), // the same user again: a rejoin
+      store.meetings.countJoin('default', 'm1', undefined), // anonymous: always a new seat
+    ]);
+    expect(counts.slice(0, 10).map((c) => c!.pendingOthers)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(counts.slice(0, 10).every((c) => c!.server === 's00' && !c!.rejoin && c!.maxParticipants === 40 && c!.moderatorMargin === 2)).toBe(true);
+    expect(counts[10]).toBeUndefined();
+    expect(counts[11]).toMatchObject({ rejoin: true, pendingOthers: 9 });
+    expect(counts[12]).toMatchObject({ rejoin: false, pendingOthers: 10 });
+    await store.meetings.uncountJoin('default', 'm1', counts[12]!.member);
+    await store.meetings.uncountJoin('default', 'm1', counts[0]!.member);
+    expect((await store.meetings.countJoin('default', 'm1', 'late'))!.pendingOthers).toBe(9);
+  });
+
   it('forget only removes a placement that is still on the given server', async () => {
     await addServers(1, 500);
     await place(store, 'm1', 10);

@@ -1,40 +1,47 @@
 --[[
-Counts one join attempt into a meeting atomically and returns what the admission decision
-(policy/admission.ts, pure) needs. The attempt is counted before the decision, so concurrent
-joins each see the others already counted: the gateway takes the count back (ZREM) when
-the decision refuses. N gateways admitting at once never let more in than the limit.
+Counts join attempts into meetings atomically and returns what the admission decision
+(policy/admission.ts, pure) needs. The attempts a gateway receives in one turn of its event
+loop come in one call, counted in order, exactly as if each had come alone; one call for many
+keeps Redis and the gateway from paying a script call per join.
+An attempt is counted before the decision, so concurrent joins each see the others already
+counted: the gateway takes the count back (ZREM) when the decision refuses.
 
 Participants = polled participants + joins counted since (pending), until the poll shows the
 user inside, the poll window passes, or the entry expires.
 
-KEYS[1] meeting hash  KEYS[2] inside set (userIDs the last poll saw)  KEYS[3] pending zset
-ARGV[1] now  ARGV[2] pending TTL (ms)  ARGV[3] member (userID, or a one-off id for anonymous joins)
-ARGV[4] '1' when the member is a real userID (so it may already be inside or pending)
+Per attempt i: KEYS meeting hash, inside set (userIDs the last poll saw), pending zset;
+ARGV member (userID, or a one-off id for anonymous joins), '1' when it is a real userID.
+ARGV[1] now  ARGV[2] pending TTL (ms)
 
-Returns '' for an unknown meeting, else one line per value (one bulk string: cheaper for the
-client to read than an array, and this runs for every join):
+Returns one line per attempt: '' for an unknown meeting, else tab-separated
 server, participants, cameras, pendingIncludingThis, inside (0|1), alreadyPending (0|1),
 maxParticipants, moderatorMargin, moderatorPW
 ]]
-local m = redis.call('HMGET', KEYS[1], 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW')
-if not m[1] then return '' end
-
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
-local member = ARGV[3]
-local named = ARGV[4] == '1'
+local out = {}
 
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
-local inside = 0
-local already = 0
-if named and redis.call('SISMEMBER', KEYS[2], member) == 1 then inside = 1 end
-if inside == 0 then
-  -- ZADD answers 0 when the member was there already: admitted moments ago, a rejoin.
-  if redis.call('ZADD', KEYS[3], now, member) == 0 then
-    already = 1
+for i = 0, #KEYS / 3 - 1 do
+  local meeting, inside, pending = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+  local member, named = ARGV[3 + i * 2], ARGV[4 + i * 2] == '1'
+  local m = redis.call('HMGET', meeting, 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW')
+  if not m[1] then
+    out[#out + 1] = ''
   else
-    redis.call('PEXPIRE', KEYS[3], ttl * 2)
+    redis.call('ZREMRANGEBYSCORE', pending, '-inf', now - ttl)
+    local isInside = 0
+    local already = 0
+    if named and redis.call('SISMEMBER', inside, member) == 1 then isInside = 1 end
+    if isInside == 0 then
+      -- ZADD answers 0 when the member was there already: admitted moments ago, a rejoin.
+      if redis.call('ZADD', pending, now, member) == 0 then
+        already = 1
+      else
+        redis.call('PEXPIRE', pending, ttl * 2)
+      end
+    end
+    out[#out + 1] = table.concat({m[1], m[2] or 0, m[3] or 0, redis.call('ZCARD', pending), isInside, already,
+      m[4] or 0, m[5] or 0, m[6] or ''}, '\t')
   end
 end
-return table.concat({m[1], m[2] or 0, m[3] or 0, redis.call('ZCARD', KEYS[3]), inside, already,
-  m[4] or 0, m[5] or 0, m[6] or ''}, '\n')
+return table.concat(out, '\n')

@@ -23,7 +23,7 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
   const counted =
     meetingID === undefined || fullName === undefined || fullName.trim() === ''
       ? undefined
-      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, params.get('userID') || undefined, PENDING_TTL_MS);
+      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, params.get('userID') || undefined);
   const server = counted === undefined ? undefined : await gw.pool.server(counted.server);
   const reachable = isReachable(server);
   const invalid = checkJoinParams(params, counted !== undefined && reachable);
@@ -56,9 +56,6 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
 const URL_UNSAFE = /[^\x21-\x7e]|["'<>`]/gu;
 const encodeUnsafe = (c: string): string =>
   [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-
-/** How long a join counts as pending when no poll ever shows the user inside (client never loaded). */
-const PENDING_TTL_MS = 60_000;
 
 /** The camera rule at the meeting's live camera count, and its own limits (policy/admission.ts). */
 function admit(gw: Gateway, c: JoinCount, params: ReadonlyMap<string, string>): JoinDecision {
