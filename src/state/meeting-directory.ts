@@ -91,12 +91,6 @@ export class MeetingDirectory {
     return decodeMeeting(ref, await this.ctx.redis.hgetall(this.ctx.keys.meeting(ref)));
   }
 
-  /** Only the server a meeting runs on: the join path's single lookup. */
-  async serverOf(tenant: string, meetingID: string): Promise<string | undefined> {
-    const server = await this.ctx.redis.hget(this.ctx.keys.meeting(meetingRef(tenant, meetingID)), 'server');
-    return server ?? undefined;
-  }
-
   /**
    * The upstream create succeeded: the poller may now treat the meeting like any other, and
    * getMeetingInfo answers from `info` until the first poll describes it.

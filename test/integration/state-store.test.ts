@@ -149,7 +149,7 @@ describe('state store (real Redis)', () => {
     expect(applied.repinned).toBe(1);
     expect(applied.forgotten).toBe(1); // 'old' is older than the grace and gone from the server
     expect(await store.meetings.get('default', 'old')).toBeUndefined();
-    expect(await store.meetings.serverOf('default', 'adopted')).toBe(oldServer);
+    expect((await store.meetings.get('default', 'adopted'))?.server).toBe(oldServer);
     expect((await store.meetings.get('default', 'adopted'))?.info?.participantCount).toBe(3);
     expect(await store.meetings.get('default', 'young2')).toBeDefined();
   });
