@@ -144,7 +144,7 @@ describe('poller (real Redis, simulated pool)', () => {
     const room = await store.meetings.get('acme', 'room-1');
     expect(room).toMatchObject({ server: 'sim0', upstreamID: 'acme~room-1', status: 'running', measuredLoad: expectedLoad });
     expect(room!.info).toMatchObject({ meetingID: 'room-1', participantCount: 5, videoCount: 2, moderatorCount: 2 });
-    expect(await store.meetings.serverOf('default', 'plain')).toBe('sim1');
+    expect((await store.meetings.get('default', 'plain'))?.server).toBe('sim1');
     expect(await store.meetings.get('default', 'acme~room-1')).toBeUndefined();
     // Placement sees the measured load.
     const { views } = await store.snapshot(BASE.fadeMs);
@@ -245,7 +245,7 @@ describe('poller (real Redis, simulated pool)', () => {
     stats = await p.pollOnce();
     expect(stats.forgotten).toBe(1);
     expect(await store.meetings.get('default', 'lost')).toBeUndefined();
-    expect(await store.meetings.serverOf('default', 'in-flight')).toBe('sim0');
+    expect((await store.meetings.get('default', 'in-flight'))?.server).toBe('sim0');
   });
 
   it('forgets the meetings of a server that restarted empty only after the grace', async () => {
@@ -253,7 +253,7 @@ describe('poller (real Redis, simulated pool)', () => {
     sim(1).addUsers('doomed', { count: 2 });
     const p = poller();
     expect((await p.pollOnce()).repinned).toBe(1);
-    expect(await store.meetings.serverOf('default', 'doomed')).toBe('sim1');
+    expect((await store.meetings.get('default', 'doomed'))?.server).toBe('sim1');
 
     // The server dies and comes back on the same address with nothing running.
     const { apiUrl, secret, port } = sim(1);
@@ -265,7 +265,7 @@ describe('poller (real Redis, simulated pool)', () => {
     // The meeting was created moments ago on the server's clock: still within the grace.
     let stats = await p.pollOnce();
     expect(stats).toMatchObject({ failed: 0, forgotten: 0 });
-    expect(await store.meetings.serverOf('default', 'doomed')).toBe('sim1');
+    expect((await store.meetings.get('default', 'doomed'))?.server).toBe('sim1');
     skew = GRACE + 1_000;
     stats = await p.pollOnce();
     expect(stats.forgotten).toBe(1);
@@ -297,10 +297,10 @@ describe('poller (real Redis, simulated pool)', () => {
       before.map((s) => [s.id, s.url, s.secret, s.capacity, s.state, s.health]),
     );
     expect(await store.tenants.get('acme')).toEqual({ name: 'acme', secrets: ['acme-secret'], hostnames: ['acme.test'], settings: { quota: 3 } });
-    expect(await store.meetings.serverOf('acme', 'a')).toBe('sim0');
+    expect((await store.meetings.get('acme', 'a'))?.server).toBe('sim0');
     expect((await store.meetings.get('acme', 'a'))!.info!.participantCount).toBe(3);
-    expect(await store.meetings.serverOf('default', 'bb')).toBe('sim1');
-    expect(await store.meetings.serverOf('default', 'cc')).toBe('sim2');
+    expect((await store.meetings.get('default', 'bb'))?.server).toBe('sim1');
+    expect((await store.meetings.get('default', 'cc'))?.server).toBe('sim2');
     expect((await store.servers.get('sim0'))!.participants).toBe(3);
     // Nothing to restore the round after.
     expect((await p.pollOnce()).restored).toBe(false);
