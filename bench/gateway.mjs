@@ -11,8 +11,11 @@ import { createRedis } from '../dist/redis/connect.js';
 import { Store } from '../dist/state/store.js';
 import { cannon, startCli } from './lib.mjs';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '5' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' }, quick: { type: 'boolean' } },
+});
 const duration = Number(values.duration);
+const connections = Number(values.connections);
 const SECRET = 'bench-secret';
 const results = {};
 
@@ -53,10 +56,11 @@ try {
   );
   const bare = await bareServer();
   const bareUrl = `http://127.0.0.1:${bare.address().port}`;
-  results.bare302 = await cannon({ url: `${bareUrl}/bigbluebutton/api/join?fullName=x`, duration });
+  results.bare302 = await cannon({ url: `${bareUrl}/bigbluebutton/api/join?fullName=x`, duration, connections });
   results.join = await cannon({
     url: base,
     duration,
+    connections,
     requests: joinUrls.map((u) => ({ method: 'GET', path: `${u.pathname}${u.search}` })),
   });
   bare.close();
