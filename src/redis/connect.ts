@@ -38,6 +38,9 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableAutoPipelining: true,
+    // Script calls are batched by their callers already (state/join-counter.ts); deferring them
+    // one more event-loop turn for auto-pipelining would only add latency to every join.
+    autoPipeliningIgnoredCommands: ['evalsha', 'eval'],
     connectTimeout: 5_000,
     ...opts,
   });
