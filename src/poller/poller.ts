@@ -236,13 +236,17 @@ export class Poller {
     this.loop = this.run();
   }
 
-  /** Stops the schedule and waits for the round in progress. */
+  /** Stops the schedule, waits for the round in progress, and hands its servers to other replicas. */
   async stop(): Promise<void> {
     this.running = false;
     this.sleeper.wake();
     await this.loop;
     this.loop = undefined;
     await this.current;
+    const leases = [...this.attempted.keys()].map((id) => `poll:${id}`);
+    await this.store.releaseLocks(leases, this.owner).catch((err: unknown) => {
+      this.log.warn(`could not give back the poll leases: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 
   private async run(): Promise<void> {

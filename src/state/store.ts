@@ -81,16 +81,17 @@ export class Store {
     return { servers, views };
   }
 
-  /** A best-effort lease (SET NX PX): one poller replica per server per round. */
-  async tryLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.ctx.redis.set(this.ctx.keys.lock(name), owner, 'PX', ttlMs, 'NX')) === 'OK';
-  }
-
   /**
    * A lease its holder renews: true when `owner` holds it afterwards (taken, or extended because
    * it already held it). The poller keeps its servers across rounds without skipping its own.
    */
   async holdLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return (await runScript(this.ctx.redis, 'hold-lock', [this.ctx.keys.lock(name)], [owner, ttlMs])) === 1;
+  }
+
+  /** Gives back the named leases this owner still holds; returns how many it released. */
+  async releaseLocks(names: readonly string[], owner: string): Promise<number> {
+    if (names.length === 0) return 0;
+    return Number(await runScript(this.ctx.redis, 'release-lock', names.map((n) => this.ctx.keys.lock(n)), [owner]));
   }
 }

@@ -348,6 +348,18 @@ describe('poller (real Redis, simulated pool)', () => {
     expect((await b.pollOnce()).polled).toBe(3);
   });
 
+  it('a replica that stops gives its servers to the others at once, not after the lease expires', async () => {
+    const counting = new CountingClients();
+    const other = createRedis(t.url);
+    extraRedis.push(other);
+    const a = poller({ clientFor: counting.clientFor, owner: 'replica-a' });
+    const b = poller({ clientFor: counting.clientFor, owner: 'replica-b' }, new Store(other, { namespace: namespace() }));
+    expect((await a.pollOnce()).polled).toBe(3);
+    expect((await b.pollOnce()).skipped).toBe(3); // a holds every lease
+    await a.stop();
+    expect((await b.pollOnce()).polled).toBe(3);
+  });
+
   it('drains a cordoned server into disabled once empty, then polls it only now and then', async () => {
     await createMeeting(0, 'keeps-it-busy');
     await store.servers.setState('sim0', 'cordoned');
