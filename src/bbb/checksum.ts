@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { percentEncode } from './request.js';
 
 export type ChecksumAlgorithm = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
@@ -64,7 +65,7 @@ export function sortedFormQuery(params: ReadonlyMap<string, string> | Record<str
 function javaUrlEncode(value: string): string {
   // encodeURIComponent keeps !'()~ and encodes *; Java's URLEncoder does the opposite.
   return encodeURIComponent(value)
-    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/[!'()~]/g, percentEncode)
     .replace(/%2A/g, '*')
     .replace(/%20/g, '+');
 }

@@ -20,6 +20,7 @@ import {
   toRecordings,
 } from './parse.js';
 import type { XmlNode } from './parse.js';
+import { percentEncode } from './request.js';
 import type { ApiVersion, BbbMessage, CreateResult, JoinResult, MeetingInfo, Recording } from './types.js';
 
 /**
@@ -119,7 +120,7 @@ function entriesOf(params: BbbParams): Array<readonly [string, string]> {
  * bytes BBB checksums after we signed them; the strict form is left alone by every parser.
  */
 export function encodeComponent(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(/[!'()*]/g, percentEncode);
 }
 
 /** The query exactly as it is signed and sent: order kept, keys and values percent-encoded. */

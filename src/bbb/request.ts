@@ -28,6 +28,13 @@ export function callNameOf(path: string, prefix: string = API_PREFIX): string | 
 }
 
 // bbb-web strips control characters from every parameter name and value before validation.
+/** A character as %XX escapes of its UTF-8 bytes (upper-case hex, as Java and browsers write them). */
+export function percentEncode(c: string): string {
+  let out = '';
+  for (const b of Buffer.from(c, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
+
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
 

@@ -1,4 +1,5 @@
 import { BBB_ERRORS } from './errors.js';
+import { percentEncode } from './request.js';
 import type { ApiVersion, Attendee, BbbMessage, CreateResult, JoinResult, MeetingInfo, Recording } from './types.js';
 import { container, el, escapeXml, recordLines, response } from './xml.js';
 
@@ -66,9 +67,7 @@ export function renderJoin(r: JoinResult): string {
 /** The join error redirect: `<base>?errors=[{"message":…,"key":…}]`, escaped as java.net.URI does. */
 export function joinErrorRedirectUrl(base: string, errors: readonly BbbMessage[]): string {
   const json = JSON.stringify(errors.map((e) => ({ message: e.message, key: e.messageKey })));
-  const escaped = json.replace(/[^A-Za-z0-9\-._~[\]:,/@!$'()*+;=]/g, (c) =>
-    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
-  );
+  const escaped = json.replace(/[^A-Za-z0-9\-._~[\]:,/@!$'()*+;=]/g, percentEncode);
   return `${base}${base.includes('?') ? '&' : '?'}errors=${escaped}`;
 }
 

@@ -41,6 +41,15 @@ export function checkJoinParams(params: ReadonlyMap<string, string>, meetingKnow
   return undefined;
 }
 
+const META_NAME = /^meta_[a-zA-Z][a-zA-Z0-9-]*$/;
+
+/** create's meta_* parameters as BBB stores them: names lower-cased, without the prefix. */
+export function metadataOf(params: ReadonlyMap<string, string>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of params) if (META_NAME.test(key)) metadata[key.slice(5).toLowerCase()] = value;
+  return metadata;
+}
+
 /** Only the string `true` (any case) is true, as Java's Boolean.parseBoolean. */
 export function parseBoolean(value: string | undefined, fallback = false): boolean {
   return value === undefined ? fallback : value.toLowerCase() === 'true';

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { BBB_ERRORS } from '../bbb/errors.js';
 import type { BbbMessage, CreateResult, JoinResult, MeetingInfo, Role } from '../bbb/types.js';
 import { javaDateString } from '../bbb/xml.js';
+import { metadataOf, parseBoolean } from '../bbb/validate.js';
 import { LOWER_ALNUM, randomPassword, randomString, randomVoiceBridge } from './ids.js';
 import type { RandomSource } from './ids.js';
 import type { MeetingLoadInput } from './load.js';
@@ -134,10 +135,6 @@ export const ENTER_FULL: BbbMessage = {
 export const INVALID_SESSION: BbbMessage = { messageKey: 'missingSession', message: 'Invalid session token' };
 
 const MINUTE = 60_000;
-const META_NAME = /^meta_[a-zA-Z][a-zA-Z0-9-]*$/;
-
-/** `Boolean.parseBoolean`: only "true", any case. */
-const parseBool = (v: string | undefined, dflt: boolean): boolean => (v === undefined ? dflt : v.toLowerCase() === 'true');
 
 /** `Integer.parseInt` with the default on anything unparsable. */
 function parseIntOr(v: string | undefined, dflt: number): number {
@@ -226,7 +223,7 @@ export class MeetingModel {
       return { ok: true, meeting: existing, duplicate: true, result: this.createResult(existing, BBB_ERRORS.duplicateWarning) };
     }
 
-    const isBreakout = parseBool(params.get('isBreakout'), false);
+    const isBreakout = parseBoolean(params.get('isBreakout'), false);
     const parentMeetingID = params.get('parentMeetingID');
     if (isBreakout && !nonEmpty(parentMeetingID)) return { ok: false, error: BBB_ERRORS.parentMeetingIdMissing };
 
@@ -245,10 +242,6 @@ export class MeetingModel {
     // An ended meeting with this id may still be listed; never reuse its internal id.
     for (let i = 0; i < 1000 && this.byInternalId.has(`${sha}-${createTime}`); i++) createTime++;
     const logoutURL = params.get('logoutURL');
-    const metadata: Record<string, string> = {};
-    for (const [key, value] of params) {
-      if (key.startsWith('meta_') && META_NAME.test(key)) metadata[key.slice(5).toLowerCase()] = value;
-    }
     const password = (given: string | undefined): string =>
       nonEmpty(given) ? given : this.opts.generatePasswords ? randomPassword(this.random) : '';
     const meeting: SimMeeting = {
@@ -261,20 +254,20 @@ export class MeetingModel {
       voiceBridge,
       dialNumber: params.get('dialNumber') || '613-555-1234',
       duration: Math.max(0, parseIntOr(params.get('duration'), 0)),
-      record: parseBool(record, false),
+      record: parseBoolean(record, false),
       maxParticipants: parseIntOr(params.get('maxParticipants'), 0),
       meetingCameraCap: Math.max(0, parseIntOr(params.get('meetingCameraCap'), this.opts.defaultMeetingCameraCap)),
       userCameraCap: Math.max(0, parseIntOr(params.get('userCameraCap'), this.opts.defaultUserCameraCap)),
-      lockSettingsDisableCam: parseBool(params.get('lockSettingsDisableCam'), false),
-      webcamsOnlyForModerator: parseBool(params.get('webcamsOnlyForModerator'), false),
-      metadata,
+      lockSettingsDisableCam: parseBoolean(params.get('lockSettingsDisableCam'), false),
+      webcamsOnlyForModerator: parseBoolean(params.get('webcamsOnlyForModerator'), false),
+      metadata: metadataOf(params),
       logoutURL: nonEmpty(logoutURL) && logoutURL !== 'default' ? logoutURL : undefined,
       expireNoUserJoinedMs: parseIntOr(params.get('meetingExpireIfNoUserJoinedInMinutes'), 5) * MINUTE,
       expireLastUserLeftMs: parseIntOr(params.get('meetingExpireWhenLastUserLeftInMinutes'), 1) * MINUTE,
       isBreakout,
       parentMeetingID: isBreakout && parentMeetingID ? parentMeetingID : 'bbb-none',
       sequence: parseIntOr(params.get('sequence'), 0),
-      freeJoin: parseBool(params.get('freeJoin'), false),
+      freeJoin: parseBoolean(params.get('freeJoin'), false),
       users: new Map(),
       extIdCounts: new Map(),
       hasUserJoined: false,

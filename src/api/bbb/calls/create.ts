@@ -2,7 +2,7 @@ import { BbbClientError } from '../../../bbb/client.js';
 import { BBB_ERRORS } from '../../../bbb/errors.js';
 import { renderCreate, renderFailed } from '../../../bbb/responses.js';
 import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
-import { checkCreateParams } from '../../../bbb/validate.js';
+import { checkCreateParams, metadataOf, parseBoolean } from '../../../bbb/validate.js';
 import { parseServerTags } from '../../../placement/choose.js';
 import { checkCreateQuota, type MeetingPolicy, type QuotaDecision, reservationFor, resolveMeetingPolicy, tenantPolicy } from '../../../policy/index.js';
 import { toUpstreamId } from '../../../state/namespace.js';
@@ -127,8 +127,6 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
 
 /** What getMeetingInfo answers for a meeting no poll has described yet. */
 function infoFromCreate(r: CreateResult, params: ReadonlyMap<string, string>): MeetingInfo {
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of params) if (/^meta_[a-zA-Z][a-zA-Z0-9-]*$/.test(key)) metadata[key.slice(5).toLowerCase()] = value;
   return {
     meetingName: params.get('name') ?? '',
     meetingID: r.meetingID,
@@ -142,7 +140,7 @@ function infoFromCreate(r: CreateResult, params: ReadonlyMap<string, string>): M
     running: false,
     duration: r.duration,
     hasUserJoined: r.hasUserJoined,
-    recording: (params.get('record') ?? '').toLowerCase() === 'true',
+    recording: parseBoolean(params.get('record')),
     hasBeenForciblyEnded: r.hasBeenForciblyEnded,
     startTime: r.createTime,
     endTime: 0,
@@ -153,7 +151,7 @@ function infoFromCreate(r: CreateResult, params: ReadonlyMap<string, string>): M
     maxUsers: Number(params.get('maxParticipants') ?? 0) || 0,
     moderatorCount: 0,
     attendees: [],
-    metadata,
+    metadata: metadataOf(params),
     isBreakout: false,
   };
 }

@@ -1,5 +1,6 @@
 import { signQuery } from '../../../bbb/checksum.js';
 import { BBB_ERRORS } from '../../../bbb/errors.js';
+import { percentEncode } from '../../../bbb/request.js';
 import { admitJoin, type JoinDecision, maxParticipantsAt } from '../../../policy/index.js';
 import type { JoinCount } from '../../../state/meeting-directory.js';
 import { joinErrorRedirectUrl, renderFailed } from '../../../bbb/responses.js';
@@ -54,8 +55,6 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
 // Characters a browser (WHATWG URL parser) or undici would percent-encode when following the
 // redirect: encoding them before signing keeps the signed bytes the bytes the server receives.
 const URL_UNSAFE = /[^\x21-\x7e]|["'<>`]/gu;
-const encodeUnsafe = (c: string): string =>
-  [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 /** The camera rule at the meeting's live camera count, and its own limits (policy/admission.ts). */
 function admit(gw: Gateway, c: JoinCount, params: ReadonlyMap<string, string>): JoinDecision {
@@ -80,7 +79,7 @@ export function upstreamQuery(rawQuery: string, upstreamID: string | undefined):
     .filter((part) => part !== '' && !part.startsWith('checksum='))
     .map((part) => (upstreamID !== undefined && part.startsWith('meetingID=') ? `meetingID=${encodeURIComponent(upstreamID)}` : part))
     .join('&')
-    .replace(URL_UNSAFE, encodeUnsafe);
+    .replace(URL_UNSAFE, percentEncode);
 }
 
 /** BBB answers join errors with a redirect to the logout URL, or XML when redirect=false. */
