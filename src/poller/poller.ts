@@ -15,6 +15,7 @@ import type { LoadWeights } from '../placement/load-model.js';
 import { overCurve, type Policy } from '../policy/index.js';
 import type { Store } from '../state/store.js';
 import type { PolledMeeting, ServerHealth, ServerRecord, ServerState, TenantRecord } from '../state/types.js';
+import { ServerClients } from '../state/server-clients.js';
 import { mapLimit } from '../util/map-limit.js';
 import { Sleeper } from '../util/sleeper.js';
 import { measureServer } from './measure.js';
@@ -202,7 +203,12 @@ export class Poller {
   private readonly store: Store;
   private readonly opts: PollerOptions;
   private readonly log: PollerLog;
-  private readonly clients = new Map<string, { key: string; source: MeetingsSource }>();
+  /** Called once per server and (url, secret): opts.clientFor, else a BBB client. */
+  private readonly clients = new ServerClients<MeetingsSource>(
+    (server) =>
+      this.opts.clientFor?.(server) ??
+      new BbbClient({ apiUrl: server.url, secret: server.secret, algorithm: this.opts.algorithm, timeoutMs: this.opts.timeoutMs }),
+  );
   /** When this replica last tried each server (failures leave no trace in the shared record). */
   private readonly attempted = new Map<string, number>();
   /** Meetings last seen over the camera curve (logged once when they cross it). */
@@ -345,7 +351,7 @@ export class Poller {
 
       let infos: MeetingInfo[];
       try {
-        infos = await withTimeout(this.clientFor(server).getMeetings(), opts.timeoutMs);
+        infos = await withTimeout(this.clients.for(server).getMeetings(), opts.timeoutMs);
       } catch (err) {
         const error = failureText(err);
         const health = await store.polls.failure(server.id, error, opts.offlineAfter);
@@ -376,20 +382,9 @@ export class Poller {
     return this.store.ctx.now() - last >= every;
   }
 
-  private clientFor(server: ServerRecord): MeetingsSource {
-    const key = `${server.url}\n${server.secret}`;
-    const cached = this.clients.get(server.id);
-    if (cached?.key === key) return cached.source;
-    const source =
-      this.opts.clientFor?.(server) ??
-      new BbbClient({ apiUrl: server.url, secret: server.secret, algorithm: this.opts.algorithm, timeoutMs: this.opts.timeoutMs });
-    this.clients.set(server.id, { key, source });
-    return source;
-  }
-
   private forgetRemoved(servers: readonly ServerRecord[]): void {
     const ids = new Set(servers.map((s) => s.id));
-    for (const id of this.clients.keys()) if (!ids.has(id)) this.clients.delete(id);
+    this.clients.retain(ids);
     for (const id of this.attempted.keys()) if (!ids.has(id)) this.attempted.delete(id);
   }
 

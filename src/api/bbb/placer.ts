@@ -32,7 +32,7 @@ export class Placer {
     let outcome = await this.attempt(p);
     // A stale view may list no placeable server when one just came online: look again once.
     if (outcome.outcome === 'none') {
-      await this.pool.refresh(true);
+      await this.pool.refresh();
       outcome = await this.attempt(p);
     }
     return outcome;

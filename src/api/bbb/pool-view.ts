@@ -2,7 +2,9 @@ import { BbbClient } from '../../bbb/client.js';
 import type { ChecksumAlgorithm } from '../../bbb/checksum.js';
 import type { ServerView } from '../../placement/choose.js';
 import type { Store } from '../../state/store.js';
+import { ServerClients } from '../../state/server-clients.js';
 import type { ServerRecord } from '../../state/types.js';
+import { CachedRead } from '../../util/cached-read.js';
 
 export interface PoolViewOptions {
   /** How long a snapshot is reused before the next read of Redis. */
@@ -18,64 +20,40 @@ export interface PoolViewOptions {
  * placement re-checks its choice live in Redis, so staleness never over-commits a server.
  */
 export class PoolView {
-  private servers = new Map<string, ServerRecord>();
-  private views: ServerView[] = [];
-  private readAt = -Infinity;
-  private pending: Promise<void> | undefined;
-  private readonly clients = new Map<string, { key: string; client: BbbClient }>();
+  private readonly snapshot: CachedRead<{ servers: Map<string, ServerRecord>; views: ServerView[] }>;
+  private readonly clients: ServerClients<BbbClient>;
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: PoolViewOptions,
-  ) {}
-
-  async refresh(force = false): Promise<void> {
-    if (!force && Date.now() - this.readAt < this.opts.maxAgeMs) return;
-    this.pending ??= this.read().finally(() => (this.pending = undefined));
-    await this.pending;
+  constructor(store: Store, opts: PoolViewOptions) {
+    this.snapshot = new CachedRead(async () => {
+      const { servers, views } = await store.snapshot(opts.fadeMs);
+      this.clients.retain(new Set(servers.map((s) => s.id)));
+      return { servers: new Map(servers.map((s) => [s.id, s])), views };
+    }, opts.maxAgeMs);
+    this.clients = new ServerClients(
+      (server) => new BbbClient({ apiUrl: server.url, secret: server.secret, algorithm: opts.algorithm, timeoutMs: opts.timeoutMs }),
+    );
   }
 
-  private async read(): Promise<void> {
-    const { servers, views } = await this.store.snapshot(this.opts.fadeMs);
-    this.servers = new Map(servers.map((s) => [s.id, s]));
-    this.views = views;
-    this.readAt = Date.now();
+  /** Reads the pool again now (a server may have come online since the last read). */
+  async refresh(): Promise<void> {
+    await this.snapshot.get(true);
   }
 
   async server(id: string): Promise<ServerRecord | undefined> {
-    await this.refresh();
-    let server = this.servers.get(id);
     // A server added since the last read: look once more rather than fail a request.
-    if (!server) {
-      await this.refresh(true);
-      server = this.servers.get(id);
-    }
-    return server;
+    return (await this.snapshot.get()).servers.get(id) ?? (await this.snapshot.get(true)).servers.get(id);
   }
 
   async placementViews(): Promise<ServerView[]> {
-    await this.refresh();
-    return this.views;
+    return (await this.snapshot.get()).views;
   }
 
   async onlineServers(): Promise<ServerRecord[]> {
-    await this.refresh();
-    return [...this.servers.values()].filter((s) => s.health === 'online' && s.state !== 'disabled');
+    return [...(await this.snapshot.get()).servers.values()].filter((s) => s.health === 'online' && s.state !== 'disabled');
   }
 
-  /** One client per server, rebuilt when its URL or secret changes. */
   client(server: ServerRecord): BbbClient {
-    const key = `${server.url}\n${server.secret}`;
-    const cached = this.clients.get(server.id);
-    if (cached?.key === key) return cached.client;
-    const client = new BbbClient({
-      apiUrl: server.url,
-      secret: server.secret,
-      algorithm: this.opts.algorithm,
-      timeoutMs: this.opts.timeoutMs,
-    });
-    this.clients.set(server.id, { key, client });
-    return client;
+    return this.clients.for(server);
   }
 }
 

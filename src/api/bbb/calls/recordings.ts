@@ -30,10 +30,14 @@ async function fanOut(gw: Gateway, params: [string, string][]): Promise<Found[]>
   return found.filter((f) => f.recordings.length > 0);
 }
 
-/** The tenant's own recordings, meeting IDs back in the tenant's namespace. */
-async function ownRecordings(gw: Gateway, call: Call, recording: Recording): Promise<Recording | undefined> {
-  const owner = fromUpstreamId(recording.meetingID, await gw.tenants.names());
-  return owner.tenant === call.tenant.name ? { ...recording, meetingID: owner.meetingID } : undefined;
+/** The tenant's own recordings among a server's, meeting IDs back in the tenant's namespace. */
+function ownRecordings(tenant: string, tenantNames: ReadonlySet<string>, recordings: readonly Recording[]): Recording[] {
+  const own: Recording[] = [];
+  for (const r of recordings) {
+    const owner = fromUpstreamId(r.meetingID, tenantNames);
+    if (owner.tenant === tenant) own.push({ ...r, meetingID: owner.meetingID });
+  }
+  return own;
 }
 
 /** The query for the servers: meeting IDs moved into the namespace; paging is applied after merging. */
@@ -48,13 +52,12 @@ function upstreamFilter(call: Call): [string, string][] {
 }
 
 export async function getRecordings(gw: Gateway, call: Call): Promise<Answer> {
-  const found = await fanOut(gw, upstreamFilter(call));
+  const [found, names] = await Promise.all([fanOut(gw, upstreamFilter(call)), gw.tenants.names()]);
   const seen = new Set<string>();
   const merged: Recording[] = [];
   for (const { recordings } of found) {
-    for (const r of recordings) {
-      const own = await ownRecordings(gw, call, r);
-      if (own && !seen.has(own.recordID)) {
+    for (const own of ownRecordings(call.tenant.name, names, recordings)) {
+      if (!seen.has(own.recordID)) {
         seen.add(own.recordID);
         merged.push(own);
       }
@@ -69,14 +72,16 @@ export async function getRecordings(gw: Gateway, call: Call): Promise<Answer> {
 
 /** Which servers hold which of the tenant's recordings among the given IDs. */
 async function owners(gw: Gateway, call: Call, recordIDs: string): Promise<Map<ServerRecord, string[]>> {
-  const found = await fanOut(gw, [
-    ['recordID', recordIDs],
-    ['state', 'any'],
+  const [found, names] = await Promise.all([
+    fanOut(gw, [
+      ['recordID', recordIDs],
+      ['state', 'any'],
+    ]),
+    gw.tenants.names(),
   ]);
   const byServer = new Map<ServerRecord, string[]>();
   for (const { server, recordings } of found) {
-    const ids: string[] = [];
-    for (const r of recordings) if (await ownRecordings(gw, call, r)) ids.push(r.recordID);
+    const ids = ownRecordings(call.tenant.name, names, recordings).map((r) => r.recordID);
     if (ids.length > 0) byServer.set(server, ids);
   }
   return byServer;
