@@ -3,7 +3,7 @@ import type { ServerHealth, ServerState } from '../placement/choose.js';
 
 export type { ServerHealth, ServerState };
 
-export interface ServerRecord {
+export interface ServerRecord extends Required<PolledTotals> {
   id: string;
   /** The server's API base, `…/bigbluebutton/api`. */
   url: string;
@@ -14,16 +14,8 @@ export interface ServerRecord {
   state: ServerState;
   health: ServerHealth;
   addedAt: number;
-  /** Measured by the poller (0 before the first poll). */
+  /** When the poller last measured the totals (0 before the first poll; totals are 0 then). */
   polledAt: number;
-  meetings: number;
-  participants: number;
-  voice: number;
-  videos: number;
-  streamsDelivered: number;
-  measuredLoad: number;
-  /** Meetings over the camera curve at the last poll. */
-  overCurve: number;
   failures: number;
   successes: number;
   lastError: string;
@@ -81,7 +73,7 @@ export interface PolledMeeting {
   info: MeetingInfo;
 }
 
-/** Server-wide totals written with a successful poll. */
+/** Server-wide totals written with a successful poll, and read back on the server record. */
 export interface PolledTotals {
   meetings: number;
   participants: number;

@@ -30,6 +30,9 @@ export interface Call {
   publicBase: string;
 }
 
+/** Every BBB XML answer, SUCCESS or FAILED, carries these (and HTTP 200). */
+export const XML_HEADERS = { 'content-type': 'text/xml;charset=utf-8', 'cache-control': 'no-cache' } as const;
+
 export type Answer =
   | { xml: string | Buffer; outcome: string; headers?: Record<string, string> }
   | { redirect: string; outcome: string };

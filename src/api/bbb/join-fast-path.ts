@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { API_PREFIX } from '../../bbb/request.js';
-import type { Answer, Gateway } from './context.js';
+import { type Answer, type Gateway, XML_HEADERS } from './context.js';
 import { answerIncoming } from './routes.js';
 
 const JOIN = `${API_PREFIX}/join`;
@@ -26,8 +26,7 @@ function write(res: ServerResponse, answer: Answer): void {
   const body = typeof answer.xml === 'string' ? Buffer.from(answer.xml, 'utf8') : answer.xml;
   res.writeHead(200, {
     ...answer.headers,
-    'content-type': 'text/xml;charset=utf-8',
-    'cache-control': 'no-cache',
+    ...XML_HEADERS,
     'content-length': body.length,
   });
   res.end(body);

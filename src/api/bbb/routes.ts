@@ -6,7 +6,7 @@ import { renderFailed } from '../../bbb/responses.js';
 import type { BbbMessage } from '../../bbb/types.js';
 import { apiIndex, CALLS, REQUEST_NOT_RECOGNIZED } from './calls/index.js';
 import { joinError } from './calls/join.js';
-import type { Answer, Call, Gateway } from './context.js';
+import { type Answer, type Call, type Gateway, XML_HEADERS } from './context.js';
 import type { Tenant } from './tenants.js';
 
 export const SERVICE_UNAVAILABLE = {
@@ -20,7 +20,7 @@ const BODY_LIMIT = 64 * 1024 * 1024;
 function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if ('redirect' in answer) return reply.code(302).header('location', answer.redirect).send();
   if (answer.headers) reply.headers(answer.headers);
-  return reply.code(200).header('content-type', 'text/xml;charset=utf-8').header('cache-control', 'no-cache').send(answer.xml);
+  return reply.code(200).headers(XML_HEADERS).send(answer.xml);
 }
 
 const failed = (error: BbbMessage, outcome: string): Answer => ({ xml: renderFailed(error), outcome });
