@@ -1,5 +1,6 @@
 // Admin tokens: HS256 JWTs signed with AMPHI_JWT_SECRET. Minted here with node:crypto (the CLI
-// needs no fastify instance for this); verified by @fastify/jwt in the /admin plugin.
+// needs no fastify instance for this); verified by @fastify/jwt in the /admin plugin, with the
+// rules below: both sides of the contract live in this file.
 import { createHmac, randomUUID } from 'node:crypto';
 import { InvalidInputError } from './errors.js';
 
@@ -8,6 +9,15 @@ export const ADMIN_SCOPE = 'amphi:admin';
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Long-lived automation tokens are possible, eternal ones are not: rotate at least yearly. */
 export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
+/** Defaults of AMPHI_JWT_ISSUER and AMPHI_JWT_AUDIENCE. */
+export const DEFAULT_ISSUER = 'amphi';
+export const DEFAULT_AUDIENCE = 'amphi-admin';
+/** The only algorithm verified: a token may not choose how it is checked (no `none`, no other HS*). */
+export const TOKEN_ALGORITHM = 'HS256';
+/** Claims a token must carry; a token without exp would be valid forever. */
+export const REQUIRED_CLAIMS: readonly string[] = ['exp', 'iat', 'iss', 'aud'];
+/** Clock skew forgiven between the machine that minted a token and the gateway. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
 
 const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
@@ -26,12 +36,17 @@ export interface MintOptions {
   expiresIn?: number;
   /** Who the token is for, kept in `sub` for the logs. */
   subject?: string;
+  /** `iss` and `aud`: AMPHI_JWT_ISSUER and AMPHI_JWT_AUDIENCE of the gateways it is for. */
+  issuer?: string;
+  audience?: string;
   now?: () => number;
 }
 
 export interface AdminClaims {
   sub: string;
   scope: string;
+  iss: string;
+  aud: string;
   iat: number;
   exp: number;
   jti: string;
@@ -46,8 +61,16 @@ export function mintAdminToken(secret: string, opts: MintOptions = {}): string {
     throw new InvalidInputError(`token lifetime must be 1..${MAX_TOKEN_TTL_SECONDS} seconds`);
   }
   const iat = Math.floor((opts.now ?? Date.now)() / 1000);
-  const claims: AdminClaims = { sub: opts.subject ?? 'operator', scope: ADMIN_SCOPE, iat, exp: iat + ttl, jti: randomUUID() };
-  const body = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  const claims: AdminClaims = {
+    sub: opts.subject ?? 'operator',
+    scope: ADMIN_SCOPE,
+    iss: opts.issuer ?? DEFAULT_ISSUER,
+    aud: opts.audience ?? DEFAULT_AUDIENCE,
+    iat,
+    exp: iat + ttl,
+    jti: randomUUID(),
+  };
+  const body = `${b64url(JSON.stringify({ alg: TOKEN_ALGORITHM, typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
@@ -56,4 +79,19 @@ export function hasAdminScope(claims: unknown): boolean {
   if (typeof claims !== 'object' || claims === null) return false;
   const { scope } = claims as { scope?: unknown };
   return typeof scope === 'string' && scope.split(' ').includes(ADMIN_SCOPE);
+}
+
+/**
+ * What the JWT library leaves unchecked, once it has verified the signature, exp, iss and aud:
+ * iat is a number and not in the future, and the lifetime (exp - iat) is no longer than `amphi
+ * token` allows, so a token made by other means cannot live for decades. Returns why the claims
+ * are refused, or undefined.
+ */
+export function lifetimeProblem(claims: unknown, nowMs = Date.now()): string | undefined {
+  const { iat, exp } = (typeof claims === 'object' && claims !== null ? claims : {}) as { iat?: unknown; exp?: unknown };
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 'The iat claim must be a number.';
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'The exp claim must be a number.';
+  if (iat > nowMs / 1000 + CLOCK_TOLERANCE_SECONDS) return 'The token is issued in the future.';
+  if (exp - iat > MAX_TOKEN_TTL_SECONDS) return `The token lives longer than ${MAX_TOKEN_TTL_SECONDS} seconds (366 days).`;
+  return undefined;
 }

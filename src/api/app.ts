@@ -13,7 +13,12 @@ import { PoolView } from './bbb/pool-view.js';
 import { joinFastPath } from './bbb/join-fast-path.js';
 import { bbbRoutes } from './bbb/routes.js';
 import { TenantDirectory } from './bbb/tenants.js';
+import { BbbRateLimiter } from './bbb/rate-limit.js';
+import { trustProxy } from './http/client-address.js';
 import type { Gateway } from './bbb/context.js';
+
+/** How long a client may take to send one whole request, body included. */
+const REQUEST_RECEIVE_TIMEOUT_MS = 120_000;
 
 export interface AppOptions {
   store: Store;
@@ -39,6 +44,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const { store, settings } = opts;
   // Set once the gateway exists; until then every request goes to fastify.
   const fast: { path?: (req: IncomingMessage, res: ServerResponse) => boolean } = {};
+  const trust = trustProxy(settings.AMPHI_TRUST_PROXY);
   const app = Fastify({
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
@@ -46,6 +52,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       });
       // Load balancers and clients keep connections open; so must we, for join throughput.
       server.keepAliveTimeout = 65_000;
+      // A client has this long to send a whole request, body included (slow senders hold sockets).
+      server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
       return server;
     },
     logger: opts.logger === false || settings.LOG_LEVEL === 'silent' ? false : { level: settings.LOG_LEVEL },
@@ -53,7 +61,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // are counted and timed in metrics instead, and errors are still logged with their call.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger) => logger,
-    trustProxy: true,
+    // While closing, a request on a connection still open is served (with Connection: close) rather
+    // than answered fastify's JSON 503, which no BBB client understands; /ready says 503 itself.
+    return503OnClosing: false,
+    trustProxy: trust,
   });
   const metrics = opts.metrics ?? createGatewayMetrics();
   const policies = opts.policies ?? (await openWatchedPolicy(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR, app.log));
@@ -75,6 +86,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }),
     tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
     meetingLists: new MeetingListCache(store, pool, settings.AMPHI_MEETING_LIST_CACHE_MS),
+    limiter: new BbbRateLimiter(opts.redis, store.ctx.keys.rateLimitPrefix, {
+      perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
+      perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,
+      windowMs: settings.AMPHI_RATE_LIMIT_WINDOW_MS,
+      allow: settings.AMPHI_RATE_LIMIT_ALLOW,
+    }),
+    trustProxy: trust,
     policies,
     settings,
     metrics,
@@ -87,12 +105,28 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     await registerAdminApi(app, {
       store,
       jwtSecret: settings.AMPHI_JWT_SECRET,
+      issuer: settings.AMPHI_JWT_ISSUER,
+      audience: settings.AMPHI_JWT_AUDIENCE,
       check: { algorithm: settings.AMPHI_UPSTREAM_ALGORITHM, timeoutMs: settings.AMPHI_UPSTREAM_TIMEOUT_MS },
     });
   }
 
+  // Shutdown (app.close(): the gateway role's stop): /ready answers 503 from its first step, so
+  // that load balancers send no more work here, while the requests in flight still complete.
+  let stopping = false;
+  let reaper: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    stopping = true;
+    // Node closes idle keep-alive connections once, when the server stops listening; one whose
+    // request was in flight then would stay open for keepAliveTimeout (65 s) after it, beyond
+    // AMPHI_SHUTDOWN_TIMEOUT_MS. Close each as soon as it falls idle.
+    reaper = setInterval(() => app.server.closeIdleConnections(), 100).unref();
+  });
+  app.addHook('onClose', async () => clearInterval(reaper)); // onClose runs once the server is closed
+
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_req, reply) => {
+    if (stopping) return reply.code(503).send({ status: 'stopping' });
     try {
       await opts.redis.ping();
       return { status: 'ready' };

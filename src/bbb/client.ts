@@ -120,7 +120,8 @@ function entriesOf(params: BbbParams): Array<readonly [string, string]> {
  * bytes BBB checksums after we signed them; the strict form is left alone by every parser.
  */
 export function encodeComponent(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, percentEncode);
+  // A lone surrogate would make encodeURIComponent throw; it is written as U+FFFD, as UTF-8 would.
+  return encodeURIComponent(value.replace(/\p{Cs}/gu, '\uFFFD')).replace(/[!'()*]/g, percentEncode);
 }
 
 /** The query exactly as it is signed and sent: order kept, keys and values percent-encoded. */

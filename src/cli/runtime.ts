@@ -35,7 +35,7 @@ export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Ru
     if (err instanceof RedisNotInstalledError) throw new StartupError(err.message);
     throw err;
   }
-  const redis = createRedis(resolved.url);
+  const redis = createRedis(resolved.url, { commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
   const store = new Store(redis, { pool: settings.AMPHI_POOL });
   return {
     settings,
@@ -51,19 +51,25 @@ export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Ru
 
 /**
  * The body of the role commands (gateway, poller, all): boots the runtime, starts the roles and
- * runs until SIGINT/SIGTERM; then stops the roles in the order they started and closes the runtime.
+ * runs until SIGINT/SIGTERM; then stops the roles in the order they started and closes the
+ * runtime, within AMPHI_SHUTDOWN_TIMEOUT_MS (past it, exit code 1).
  */
 export async function runRoles(
   io: CliIO,
   start: (runtime: Runtime) => Promise<Array<{ stop(): Promise<void> }>>,
-  opts?: RunUntilSignalOptions,
+  opts: Omit<RunUntilSignalOptions, 'timeout'> = {},
 ): Promise<number> {
   const runtime = await bootRuntime(process.env, io);
   const roles = await start(runtime);
-  return runUntilSignal(async () => {
-    for (const role of roles) await role.stop();
-    await runtime.close();
-  }, opts);
+  const ms = runtime.settings.AMPHI_SHUTDOWN_TIMEOUT_MS;
+  const onExpired = (): void => io.stderr(`amphi: shutdown did not finish within ${ms} ms (AMPHI_SHUTDOWN_TIMEOUT_MS); exiting with code 1\n`);
+  return runUntilSignal(
+    async () => {
+      for (const role of roles) await role.stop();
+      await runtime.close();
+    },
+    { ...opts, timeout: { ms, onExpired } },
+  );
 }
 
 /** Runs a command body, turning start-up errors into a message and exit code 2. */

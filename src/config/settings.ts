@@ -20,12 +20,15 @@ const algorithms = csv.pipe(
 
 export const SETTINGS = {
   REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use; unset: a private redis-server is started' },
+  AMPHI_REDIS_COMMAND_TIMEOUT_MS: { schema: int(50).default(2000), help: 'a Redis command without a reply by then fails (a stalled Redis never hangs a request)' },
   AMPHI_POOL: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('default'), help: 'pool name (Redis hash tag)' },
   HOST: { schema: z.string().default('127.0.0.1'), help: 'address the gateway listens on' },
   PORT: { schema: int(0, 65535).default(8090), help: 'port the gateway listens on' },
   AMPHI_PUBLIC_URL: { schema: z.string().url().optional(), help: 'public base URL of the gateway (index apiUrl, error redirects)' },
   AMPHI_SECRET: { schema: csv.optional(), help: 'shared secret(s) of the default tenant, comma-separated for rotation' },
   AMPHI_JWT_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), help: 'HS256 key for the /admin API; unset: /admin is off' },
+  AMPHI_JWT_ISSUER: { schema: z.string().min(1).default('amphi'), help: 'iss claim of /admin tokens: minted by amphi token, required by the gateway' },
+  AMPHI_JWT_AUDIENCE: { schema: z.string().min(1).default('amphi-admin'), help: 'aud claim of /admin tokens: minted by amphi token, required by the gateway' },
   AMPHI_CHECKSUM_ALGORITHMS: { schema: algorithms.default('sha1,sha256,sha384,sha512'), help: 'checksum algorithms accepted from clients' },
   AMPHI_UPSTREAM_ALGORITHM: { schema: z.enum(ALL_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]).default('sha256'), help: 'algorithm used to sign calls to BBB servers' },
   AMPHI_UPSTREAM_TIMEOUT_MS: { schema: int(100).default(5000), help: 'timeout of a call to a BBB server' },
@@ -39,8 +42,17 @@ export const SETTINGS = {
   AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },
   AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
+  AMPHI_TRUST_PROXY: { schema: z.string().default('loopback,linklocal,uniquelocal'), help: 'proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDRs, loopback/linklocal/uniquelocal, a hop count, true or false' },
+  AMPHI_RATE_LIMIT_PER_IP: { schema: int(0).default(3000), help: 'BBB API requests per client address per window (0: no limit)' },
+  AMPHI_RATE_LIMIT_PER_TENANT: { schema: int(0).default(60000), help: 'authenticated BBB API requests per tenant per window (0: no limit)' },
+  AMPHI_RATE_LIMIT_WINDOW_MS: { schema: int(1000).default(60_000), help: 'the rate-limit window' },
+  AMPHI_RATE_LIMIT_ALLOW: { schema: csv.default(''), help: 'client addresses or CIDRs exempt from the per-address limit (your LMS servers), comma-separated' },
+  AMPHI_REQUEST_TIMEOUT_MS: { schema: int(100).default(20_000), help: 'deadline to answer one BBB API request once received' },
+  AMPHI_FORM_BODY_LIMIT: { schema: int(1024).default(256 * 1024), help: 'largest form (or multipart) POST body, in bytes' },
+  AMPHI_XML_BODY_LIMIT: { schema: int(1024).default(32 * 1024 * 1024), help: 'largest XML POST body (create modules, insertDocument: presentations), in bytes' },
   AMPHI_POLICY_DIR: { schema: z.string().optional(), help: 'directory of capacity policy files (default: the shipped policies/)' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level' },
+  AMPHI_SHUTDOWN_TIMEOUT_MS: { schema: int(1000).default(25_000), help: 'on SIGTERM, exit with code 1 if stopping takes longer (keep it under the orchestrator grace period, 30 s in Kubernetes)' },
 } as const;
 
 type Spec = typeof SETTINGS;

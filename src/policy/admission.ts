@@ -1,6 +1,7 @@
-// Join admission against the curve at the meeting's live camera count. Pure: the gateway
-// supplies the counts (polled participants + joins admitted since that poll, counted
-// atomically in Redis) and turns a refusal into BBB's maxParticipantsReached.
+// Join admission against the curve at the meeting's live camera count, the meeting's own limits
+// and the tenant's participant quota. Pure: the gateway supplies the counts (polled
+// participants + joins admitted since that poll, counted atomically in Redis) and turns a
+// refusal into BBB's maxParticipantsReached.
 
 export interface JoinRequest {
   /** maxParticipantsAt(curve, live cameras); undefined when the cameras are beyond the curve. */
@@ -16,6 +17,14 @@ export interface JoinRequest {
   role: 'moderator' | 'viewer';
   /** Seats at the top that only moderators may take. */
   moderatorMargin: number;
+  /** The tenant's participant quota over all its meetings (policy quotas); omitted: none. */
+  tenantQuota?: {
+    maxParticipants: number;
+    /** The tenant's participants the last polls saw. */
+    participants: number;
+    /** The tenant's joins admitted since those polls, not counting this one. */
+    pendingJoins: number;
+  };
 }
 
 export type RefusalReason =
@@ -26,7 +35,9 @@ export type RefusalReason =
   /** The meeting's own maxParticipants is the binding limit. */
   | 'maxParticipants'
   /** Seats are left, but only for moderators. */
-  | 'moderatorMargin';
+  | 'moderatorMargin'
+  /** The tenant's participant quota is reached. */
+  | 'tenantQuota';
 
 export type JoinDecision = { admitted: true } | { admitted: false; reason: RefusalReason; limit: number };
 
@@ -39,6 +50,8 @@ export function admitJoin(r: JoinRequest): JoinDecision {
   const after = r.participants + r.pendingJoins + 1;
   if (after > limit) return { admitted: false, reason: byMeeting < r.maxByCurveAtCameras ? 'maxParticipants' : 'curve', limit };
   if (r.role !== 'moderator' && after > limit - r.moderatorMargin) return { admitted: false, reason: 'moderatorMargin', limit: limit - r.moderatorMargin };
+  const t = r.tenantQuota;
+  if (t && t.participants + t.pendingJoins + 1 > t.maxParticipants) return { admitted: false, reason: 'tenantQuota', limit: t.maxParticipants };
   return { admitted: true };
 }
 

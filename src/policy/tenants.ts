@@ -1,5 +1,5 @@
 // Per-tenant view of the policy: `tenantDefaults` with the tenant's own entry laid over it, the
-// tenant's overridden copies of profiles, and the quota checks. Pure.
+// tenant's overridden copies of profiles, and its quotas. Pure.
 import { curveMaxCameras, curveMaxParticipants } from './curve.js';
 import type { Curve } from './curve.js';
 import type { Policy, Profile, Quotas } from './schema.js';
@@ -23,13 +23,26 @@ export function own<T>(record: Readonly<Record<string, T>>, key: string): T | un
 export function tenantPolicy(policy: Policy, tenant: string | undefined): TenantPolicy {
   const d = policy.tenantDefaults;
   const t = tenant === undefined ? undefined : own(policy.tenants, tenant);
-  const quotas: Quotas = { ...d.quotas, ...defined(t?.quotas ?? {}) };
   return {
     profile: t?.profile ?? d.profile,
     hintProfile: t?.hintProfile ?? d.hintProfile,
     allowedProfiles: t?.allowedProfiles ?? d.allowedProfiles ?? Object.keys(policy.profiles),
-    quotas: { maxMeetings: quotas.maxMeetings ?? undefined, maxParticipants: quotas.maxParticipants ?? undefined },
+    quotas: { maxMeetings: quota(policy, tenant, 'maxMeetings'), maxParticipants: quota(policy, tenant, 'maxParticipants') },
   };
+}
+
+/** One quota of a tenant: its own entry's (null lifts the default), else tenantDefaults'. */
+function quota(policy: Policy, tenant: string | undefined, name: keyof Quotas): number | undefined {
+  const set = tenant === undefined ? undefined : own(policy.tenants, tenant)?.quotas?.[name];
+  return (set === undefined ? policy.tenantDefaults.quotas[name] : set) ?? undefined;
+}
+
+/**
+ * The tenant's participant quota, read at every join: without tenantPolicy's allocations, and
+ * undefined (no tenant-wide count kept) for a tenant without one.
+ */
+export function participantQuota(policy: Policy, tenant: string): number | undefined {
+  return quota(policy, tenant, 'maxParticipants');
 }
 
 /** A profile as a tenant gets it: its override (if any) laid over the shared one. */
@@ -61,32 +74,20 @@ function defined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export interface TenantUsage {
-  /** Meetings running or being created. */
-  meetings: number;
-  /** Participants in all the tenant's meetings, joins admitted since the last poll included. */
-  participants: number;
+export interface QuotaRefusal {
+  quota: 'maxMeetings' | 'maxParticipants';
+  limit: number;
+  message: string;
 }
 
-export type QuotaDecision = { ok: true } | { ok: false; quota: 'maxMeetings' | 'maxParticipants'; limit: number; message: string };
-
-/** A new meeting: one more meeting must fit, and the tenant must have a seat left for it. */
-export function checkCreateQuota(t: TenantPolicy, usage: TenantUsage): QuotaDecision {
-  const { maxMeetings, maxParticipants } = t.quotas;
-  if (maxMeetings !== undefined && usage.meetings + 1 > maxMeetings) {
-    return { ok: false, quota: 'maxMeetings', limit: maxMeetings, message: `the tenant's quota of ${maxMeetings} concurrent meetings is reached` };
-  }
-  if (maxParticipants !== undefined && usage.participants >= maxParticipants) {
-    return { ok: false, quota: 'maxParticipants', limit: maxParticipants, message: `the tenant's quota of ${maxParticipants} concurrent participants is reached` };
-  }
-  return { ok: true };
-}
-
-/** A new participant (not one already inside: the caller skips the check for a rejoin). */
-export function checkJoinQuota(t: TenantPolicy, usage: TenantUsage): QuotaDecision {
-  const { maxParticipants } = t.quotas;
-  if (maxParticipants !== undefined && usage.participants + 1 > maxParticipants) {
-    return { ok: false, quota: 'maxParticipants', limit: maxParticipants, message: `the tenant's quota of ${maxParticipants} concurrent participants is reached` };
-  }
-  return { ok: true };
+/**
+ * Why a create was refused. The check itself runs in the placing step, atomically with the
+ * placement (state/commands/place-meeting.lua): a new meeting needs one more meeting to fit
+ * within maxMeetings, and a seat left within maxParticipants (polled participants plus joins
+ * admitted since). At join, admission (admission.ts) holds new seats to maxParticipants.
+ */
+export function quotaRefusal(t: TenantPolicy, quota: QuotaRefusal['quota']): QuotaRefusal {
+  const limit = t.quotas[quota] ?? 0;
+  const what = quota === 'maxMeetings' ? 'meetings' : 'participants';
+  return { quota, limit, message: `the tenant's quota of ${limit} concurrent ${what} is reached` };
 }

@@ -28,12 +28,25 @@ export async function resolveRedis(
   return { url: server.url, stop: server.stop, private: true };
 }
 
+/** Default of AMPHI_REDIS_COMMAND_TIMEOUT_MS, for the clients made without settings. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+export interface CreateRedisOptions extends Omit<RedisOptions, 'commandTimeout'> {
+  /**
+   * How long a command may wait for its reply before it fails (AMPHI_REDIS_COMMAND_TIMEOUT_MS);
+   * `null` for no limit, which BullMQ's connections need: their blocking commands wait on purpose.
+   */
+  commandTimeout?: number | null;
+}
+
 /**
  * An ioredis client that fails commands fast when Redis is unreachable (instead of queueing
- * them forever) while still reconnecting in the background. BullMQ workers need
- * `maxRetriesPerRequest: null`; pass it in `opts` for those connections.
+ * them forever) or stalls (a connection that stays open but never answers, which no reconnect
+ * notices), while still reconnecting in the background. BullMQ workers need
+ * `maxRetriesPerRequest: null` and `commandTimeout: null`; pass them in `opts` for those connections.
  */
-export function createRedis(url: string, opts: RedisOptions = {}): Redis {
+export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
+  const { commandTimeout = DEFAULT_REDIS_COMMAND_TIMEOUT_MS, ...rest } = opts;
   return new Redis(url, {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
@@ -42,6 +55,7 @@ export function createRedis(url: string, opts: RedisOptions = {}): Redis {
     // one more event-loop turn for auto-pipelining would only add latency to every join.
     autoPipeliningIgnoredCommands: ['evalsha', 'eval'],
     connectTimeout: 5_000,
-    ...opts,
+    ...rest,
+    ...(commandTimeout !== null && { commandTimeout }),
   });
 }

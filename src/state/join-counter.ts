@@ -2,9 +2,12 @@ import type { StoreContext } from './context.js';
 import { runScript } from './scripts.js';
 
 interface Attempt {
-  keys: [string, string, string];
+  /** Meeting hash, inside set, pending zset; then tenant-usage hash, tenant-pending zset when tracked. */
+  keys: string[];
   member: string;
   named: boolean;
+  /** The attempt's entry in its tenant's pending zset; '' when the tenant has no participant quota. */
+  tenantMember: string;
   resolve: (line: string) => void;
   reject: (err: unknown) => void;
 }
@@ -22,10 +25,10 @@ export class JoinCounter {
     private readonly pendingTtlMs: number,
   ) {}
 
-  count(keys: [string, string, string], member: string, named: boolean): Promise<string> {
+  count(keys: string[], member: string, named: boolean, tenantMember: string): Promise<string> {
     return new Promise((resolve, reject) => {
       if (this.queue.length === 0) setImmediate(() => this.flush());
-      this.queue.push({ keys, member, named, resolve, reject });
+      this.queue.push({ keys, member, named, tenantMember, resolve, reject });
     });
   }
 
@@ -36,7 +39,7 @@ export class JoinCounter {
     const args: (string | number)[] = [this.ctx.now(), this.pendingTtlMs];
     for (const a of batch) {
       keys.push(...a.keys);
-      args.push(a.member, a.named ? '1' : '0');
+      args.push(a.member, a.named ? '1' : '0', a.tenantMember);
     }
     runScript(this.ctx.redis, 'count-join', keys, args).then(
       (reply) => {

@@ -16,9 +16,22 @@ export interface Keys {
   inside(ref: string): string;
   /** Joins admitted since the last poll, by userID, scored by time. */
   pending(ref: string): string;
+  /** Refs of one tenant's meetings (placed, running or ended but not yet forgotten): its meeting quota. */
+  tenantMeetings(tenant: string): string;
+  /** One tenant's participants as the last poll of each server saw them: server id → count, no zero fields. */
+  tenantUsage(tenant: string): string;
+  /**
+   * One tenant's joins admitted since the polls (tenantPendingMember), scored by time; kept only
+   * while the tenant has a participant quota.
+   */
+  tenantPending(tenant: string): string;
+  /** Tenants that have a field for this server in their tenantUsage hash (to delete it when it drops to zero). */
+  serverTenants(serverId: string): string;
   tenants: string;
   lock(name: string): string;
   counter(name: string): string;
+  /** Prefix of the BBB API rate-limit windows (@fastify/rate-limit's store appends its key). */
+  rateLimitPrefix: string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -35,13 +48,31 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     meeting: (ref) => `${prefix}meeting:${ref}`,
     inside: (ref) => `${prefix}inside:${ref}`,
     pending: (ref) => `${prefix}pending:${ref}`,
+    tenantMeetings: (tenant) => `${prefix}tenant-meetings:${tenant}`,
+    tenantUsage: (tenant) => `${prefix}tenant-usage:${tenant}`,
+    tenantPending: (tenant) => `${prefix}tenant-pending:${tenant}`,
+    serverTenants: (id) => `${prefix}server-tenants:${id}`,
     tenants: `${prefix}tenants`,
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,
+    rateLimitPrefix: `${prefix}ratelimit:`,
   };
 }
 
 /** A meeting's reference inside a pool: tenant and tenant-local meeting ID. */
 export function meetingRef(tenant: string, meetingID: string): string {
   return `${tenant}:${meetingID}`;
+}
+
+/** The tenant of a meeting ref: tenant names (TENANT_NAME) never contain ':'. */
+export function refTenant(ref: string): string {
+  return ref.slice(0, ref.indexOf(':'));
+}
+
+/**
+ * A join's entry in its tenant's pending set: meeting IDs never contain ',' (BBB refuses them at
+ * create), so the first ',' separates the two. The Lua scripts build the same string.
+ */
+export function tenantPendingMember(meetingID: string, member: string): string {
+  return `${meetingID},${member}`;
 }

@@ -1,11 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
 import { JoinCounter } from './join-counter.js';
 import type { StoreContext } from './context.js';
-import { meetingRef } from './keys.js';
+import { meetingRef, tenantPendingMember } from './keys.js';
 import { runScript } from './scripts.js';
-import type { MeetingRecord } from './types.js';
+import type { MeetingLimits, MeetingRecord } from './types.js';
+
+export type { MeetingLimits };
 
 export interface PlaceRequest {
   tenant: string;
@@ -20,20 +22,17 @@ export interface PlaceRequest {
   /** How long a reservation takes to fade to nothing. */
   fadeMs: number;
   extra?: Record<string, unknown>;
+  /** The tenant's quotas, checked and counted against in the placing step; undefined: no limit. */
+  quotas?: { maxMeetings: number | undefined; maxParticipants: number | undefined };
 }
+
+export type TenantQuota = 'maxMeetings' | 'maxParticipants';
 
 export type PlaceOutcome =
   | { outcome: 'placed' | 'overcommitted'; server: string; headroom: number }
   | { outcome: 'existing'; server: string }
+  | { outcome: 'quota'; quota: TenantQuota }
   | { outcome: 'none' };
-
-/** Limits a meeting was created with, enforced at every join. */
-export interface MeetingLimits {
-  profile: string;
-  /** 0 = only the curve limits the meeting. */
-  maxParticipants: number;
-  moderatorMargin: number;
-}
 
 export interface JoinCount {
   server: string;
@@ -47,6 +46,25 @@ export interface JoinCount {
   maxParticipants: number;
   moderatorMargin: number;
   moderatorPW: string;
+  /** Only when the tenant has a participant quota: the quota and what counts against it. */
+  tenantQuota?: {
+    maxParticipants: number;
+    /** The tenant's participants the last poll of each server saw. */
+    participants: number;
+    /** The tenant's joins counted since those polls, not counting this one. */
+    pendingOthers: number;
+  };
+}
+
+/**
+ * Who is joining: a caller-given userID, or, for an anonymous join, the signed join URL itself.
+ * Replaying one signed URL then takes one seat per pending window, not a seat per replay.
+ */
+export type Joiner = { userID: string } | { signedUrl: string };
+
+function memberOf(joiner: Joiner): string {
+  if ('userID' in joiner) return joiner.userID;
+  return `anon:${createHash('sha256').update(joiner.signedUrl).digest('base64url').slice(0, 22)}`;
 }
 
 /**
@@ -66,7 +84,7 @@ export class MeetingDirectory {
   async place(req: PlaceRequest): Promise<PlaceOutcome> {
     const { keys } = this.ctx;
     const ref = meetingRef(req.tenant, req.meetingID);
-    const scriptKeys = [keys.meeting(ref), keys.meetings];
+    const scriptKeys = [keys.meeting(ref), keys.meetings, keys.tenantMeetings(req.tenant), keys.tenantUsage(req.tenant), keys.tenantPending(req.tenant)];
     for (const id of req.candidates) scriptKeys.push(keys.server(id), keys.reservations(id), keys.serverMeetings(id));
     const result = (await runScript(this.ctx.redis, 'place-meeting', scriptKeys, [
       this.ctx.now(),
@@ -78,10 +96,14 @@ export class MeetingDirectory {
       req.meetingID,
       req.upstreamID,
       JSON.stringify(req.extra ?? {}),
+      req.quotas?.maxMeetings ?? 0,
+      req.quotas?.maxParticipants ?? 0,
+      PENDING_TTL_MS,
       ...req.candidates,
     ])) as string[];
     const [outcome, server, room] = result;
     if (outcome === 'existing') return { outcome, server: server! };
+    if (outcome === 'quota') return { outcome, quota: server as TenantQuota };
     if (outcome === 'placed' || outcome === 'overcommitted') return { outcome, server: server!, headroom: Number(room) };
     return { outcome: 'none' };
   }
@@ -109,16 +131,24 @@ export class MeetingDirectory {
 
   /**
    * Counts a join attempt atomically (commands/count-join.lua) and returns what the admission
-   * decision needs; `undefined` when the meeting is not placed anywhere.
+   * decision needs; `undefined` when the meeting is not placed anywhere. With the tenant's
+   * participant quota, the attempt also counts against the tenant's seats.
    */
-  async countJoin(tenant: string, meetingID: string, userID: string | undefined): Promise<JoinCount | undefined> {
+  async countJoin(tenant: string, meetingID: string, joiner: Joiner, tenantMaxParticipants?: number): Promise<JoinCount | undefined> {
     const { keys } = this.ctx;
     const ref = meetingRef(tenant, meetingID);
-    const member = userID ?? `anon:${randomBytes(6).toString('hex')}`;
-    const line = await this.joins.count([keys.meeting(ref), keys.inside(ref), keys.pending(ref)], member, userID !== undefined);
+    const member = memberOf(joiner);
+    const scriptKeys = [keys.meeting(ref), keys.inside(ref), keys.pending(ref)];
+    let tenantMember = '';
+    if (tenantMaxParticipants !== undefined) {
+      scriptKeys.push(keys.tenantUsage(tenant), keys.tenantPending(tenant));
+      tenantMember = tenantPendingMember(meetingID, member);
+    }
+    const line = await this.joins.count(scriptKeys, member, 'userID' in joiner, tenantMember);
     if (line === '') return undefined;
-    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW] = line.split('\t');
-    return {
+    const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW, tenantPolled, tenantPending] =
+      line.split('\t');
+    const count: JoinCount = {
       server: server!,
       member,
       participants: Number(participants),
@@ -130,23 +160,36 @@ export class MeetingDirectory {
       moderatorMargin: Number(moderatorMargin),
       moderatorPW: moderatorPW ?? '',
     };
+    if (tenantMaxParticipants !== undefined) {
+      count.tenantQuota = {
+        maxParticipants: tenantMaxParticipants,
+        participants: Number(tenantPolled),
+        pendingOthers: Math.max(0, Number(tenantPending) - (inside === '1' ? 0 : 1)),
+      };
+    }
+    return count;
   }
 
-  /** Takes back a counted join attempt that admission refused. */
+  /** Takes back a counted join attempt that admission refused, from the meeting's and the tenant's counts. */
   async uncountJoin(tenant: string, meetingID: string, member: string): Promise<void> {
-    await this.ctx.redis.zrem(this.ctx.keys.pending(meetingRef(tenant, meetingID)), member);
+    const { keys } = this.ctx;
+    await this.ctx.redis
+      .pipeline()
+      .zrem(keys.pending(meetingRef(tenant, meetingID)), member)
+      .zrem(keys.tenantPending(tenant), tenantPendingMember(meetingID, member))
+      .exec();
   }
 
-  /** Meetings and polled participants of one tenant (quota checks at create). */
+  /** Meetings and participants of one tenant: polled, plus joins admitted since (when it has a participant quota). */
   async usage(tenant: string): Promise<{ meetings: number; participants: number }> {
     const { redis, keys } = this.ctx;
-    const refs = (await redis.smembers(keys.meetings)).filter((ref) => ref.startsWith(`${tenant}:`));
-    if (refs.length === 0) return { meetings: 0, participants: 0 };
-    const pipeline = redis.pipeline();
-    for (const ref of refs) pipeline.hget(keys.meeting(ref), 'participants');
-    const results = (await pipeline.exec()) ?? [];
-    const participants = results.reduce((sum, [, v]) => sum + (Number(v) || 0), 0);
-    return { meetings: refs.length, participants };
+    const [meetings, polled, pending] = ((await redis
+      .multi()
+      .scard(keys.tenantMeetings(tenant))
+      .hvals(keys.tenantUsage(tenant))
+      .zcount(keys.tenantPending(tenant), `(${this.ctx.now() - PENDING_TTL_MS}`, '+inf')
+      .exec()) ?? []).map(([, v]) => v) as [number, string[], number];
+    return { meetings, participants: polled.reduce((sum, v) => sum + Number(v), pending) };
   }
 
   /**
@@ -167,16 +210,24 @@ export class MeetingDirectory {
     const removed = await runScript(
       this.ctx.redis,
       'forget-meeting',
-      [keys.meeting(ref), keys.meetings, keys.serverMeetings(server), keys.reservations(server), keys.inside(ref), keys.pending(ref)],
-      [ref, server],
+      [
+        keys.meeting(ref),
+        keys.meetings,
+        keys.serverMeetings(server),
+        keys.reservations(server),
+        keys.inside(ref),
+        keys.pending(ref),
+        keys.tenantMeetings(tenant),
+        keys.tenantPending(tenant),
+      ],
+      [ref, server, meetingID],
     );
     return removed === 1;
   }
 
   async list(tenant?: string): Promise<MeetingRecord[]> {
     const { redis, keys } = this.ctx;
-    let refs = await redis.smembers(keys.meetings);
-    if (tenant !== undefined) refs = refs.filter((ref) => ref.startsWith(`${tenant}:`));
+    const refs = await redis.smembers(tenant === undefined ? keys.meetings : keys.tenantMeetings(tenant));
     refs.sort();
     if (refs.length === 0) return [];
     const pipeline = redis.pipeline();

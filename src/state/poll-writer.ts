@@ -1,5 +1,5 @@
 import type { StoreContext } from './context.js';
-import { meetingRef } from './keys.js';
+import { meetingRef, refTenant } from './keys.js';
 import { runScript } from './scripts.js';
 import type { PolledMeeting, PolledTotals, ServerHealth, ServerState } from './types.js';
 
@@ -31,8 +31,23 @@ export class PollWriter {
   constructor(private readonly ctx: StoreContext) {}
 
   async success(serverId: string, totals: PolledTotals, meetings: readonly PolledMeeting[], t: PollThresholds): Promise<PollApplied> {
-    const { keys } = this.ctx;
-    const scriptKeys = [keys.server(serverId), keys.reservations(serverId), keys.serverMeetings(serverId), keys.meetings];
+    const { redis, keys } = this.ctx;
+    // The script touches only keys it is given: the meetings it may forget (on the server's set,
+    // not listed by the poll) and the tenants whose usage it may clear are read first. A meeting
+    // placed meanwhile is young, so it could not be forgotten this poll anyway.
+    const [onServer, withUsage] = ((await redis.pipeline().smembers(keys.serverMeetings(serverId)).smembers(keys.serverTenants(serverId)).exec()) ?? []).map(
+      ([, v]) => v,
+    ) as [string[], string[]];
+    const listed = new Set<string>();
+    const participants = new Map<string, number>(withUsage.map((tenant) => [tenant, 0]));
+    for (const m of meetings) {
+      listed.add(meetingRef(m.tenant, m.meetingID));
+      participants.set(m.tenant, (participants.get(m.tenant) ?? 0) + m.info.participantCount);
+    }
+    const unlisted = onServer.filter((ref) => !listed.has(ref));
+    for (const ref of unlisted) if (!participants.has(refTenant(ref))) participants.set(refTenant(ref), 0);
+
+    const scriptKeys = [keys.server(serverId), keys.reservations(serverId), keys.serverMeetings(serverId), keys.meetings, keys.serverTenants(serverId)];
     const args: (string | number)[] = [
       this.ctx.now(),
       t.graceMs,
@@ -40,15 +55,27 @@ export class PollWriter {
       serverId,
       t.onlineAfter,
       JSON.stringify(totals),
-      keys.prefix,
       PENDING_WINDOW_MS,
+      participants.size,
+      meetings.length,
     ];
+    for (const [tenant, count] of participants) {
+      scriptKeys.push(keys.tenantMeetings(tenant), keys.tenantUsage(tenant), keys.tenantPending(tenant));
+      args.push(tenant, count);
+    }
     for (const m of meetings) {
       const ref = meetingRef(m.tenant, m.meetingID);
       scriptKeys.push(keys.meeting(ref), keys.inside(ref), keys.pending(ref));
       const inside = JSON.stringify(m.info.attendees.map((a) => a.userID));
       args.push(ref, m.tenant, m.meetingID, m.upstreamID, m.createTime, m.measuredLoad, JSON.stringify(m.info));
       args.push(m.info.participantCount, m.info.videoCount, inside);
+      const l = m.limits;
+      args.push(...(l ? [l.profile, l.maxParticipants, l.moderatorMargin, m.info.moderatorPW ?? ''] : ['', '', '', '']));
+    }
+    for (const ref of unlisted) {
+      const tenant = refTenant(ref);
+      scriptKeys.push(keys.meeting(ref), keys.inside(ref), keys.pending(ref));
+      args.push(ref, tenant, ref.slice(tenant.length + 1));
     }
     const [repinned, forgotten, health, state] = (await runScript(this.ctx.redis, 'apply-poll', scriptKeys, args)) as [
       number,
@@ -60,10 +87,13 @@ export class PollWriter {
   }
 
   async failure(serverId: string, error: string, offlineAfter: number): Promise<ServerHealth | 'gone'> {
-    return (await runScript(this.ctx.redis, 'poll-failed', [this.ctx.keys.server(serverId)], [
-      this.ctx.now(),
-      offlineAfter,
-      error.slice(0, 500),
-    ])) as ServerHealth | 'gone';
+    const { redis, keys } = this.ctx;
+    const tenants = await redis.smembers(keys.serverTenants(serverId));
+    return (await runScript(
+      redis,
+      'poll-failed',
+      [keys.server(serverId), keys.serverTenants(serverId), ...tenants.map((tenant) => keys.tenantUsage(tenant))],
+      [this.ctx.now(), offlineAfter, error.slice(0, 500), serverId, ...tenants],
+    )) as ServerHealth | 'gone';
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeServer } from './codec.js';
 import type { StoreContext } from './context.js';
+import { refTenant } from './keys.js';
 import type { NewServer, ServerRecord, ServerState } from './types.js';
 
 export class UnknownServerError extends Error {
@@ -79,13 +80,21 @@ export class ServerRegistry {
     await this.ctx.redis.hset(this.ctx.keys.server(id), 'health', health);
   }
 
-  /** Removes the server and forgets its meeting placements. */
+  /**
+   * Removes the server and forgets its meeting placements and its participants in the tenants'
+   * usage. Their joins still pending against a tenant's quota expire with the pending TTL.
+   */
   async remove(id: string): Promise<void> {
     const { redis, keys } = this.ctx;
     await this.require(id);
-    const refs = await redis.smembers(keys.serverMeetings(id));
-    const tx = redis.multi().del(keys.server(id), keys.reservations(id), keys.serverMeetings(id)).srem(keys.servers, id);
-    for (const ref of refs) tx.del(keys.meeting(ref), keys.inside(ref), keys.pending(ref)).srem(keys.meetings, ref);
+    const [refs, tenants] = ((await redis.pipeline().smembers(keys.serverMeetings(id)).smembers(keys.serverTenants(id)).exec()) ?? []).map(
+      ([, v]) => v,
+    ) as [string[], string[]];
+    const tx = redis.multi().del(keys.server(id), keys.reservations(id), keys.serverMeetings(id), keys.serverTenants(id)).srem(keys.servers, id);
+    for (const ref of refs) {
+      tx.del(keys.meeting(ref), keys.inside(ref), keys.pending(ref)).srem(keys.meetings, ref).srem(keys.tenantMeetings(refTenant(ref)), ref);
+    }
+    for (const tenant of tenants) tx.hdel(keys.tenantUsage(tenant), id);
     await tx.exec();
   }
 }

@@ -62,6 +62,14 @@ export interface TenantRecord {
   settings: Record<string, unknown>;
 }
 
+/** Limits a meeting was created with, enforced at every join. */
+export interface MeetingLimits {
+  profile: string;
+  /** 0 = only the curve limits the meeting. */
+  maxParticipants: number;
+  moderatorMargin: number;
+}
+
 /** What the poller measured of one meeting. */
 export interface PolledMeeting {
   tenant: string;
@@ -71,6 +79,11 @@ export interface PolledMeeting {
   measuredLoad: number;
   /** As the server described it, with the tenant-local meetingID. */
   info: MeetingInfo;
+  /**
+   * The limits the gateway created it with, as the server echoes them (metadata, maxUsers):
+   * restored when the meeting is re-pinned after Redis lost them.
+   */
+  limits?: MeetingLimits;
 }
 
 /** Server-wide totals written with a successful poll, and read back on the server record. */

@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mintAdminToken } from '../../src/admin/token.js';
+import { MAX_TOKEN_TTL_SECONDS, mintAdminToken } from '../../src/admin/token.js';
 import { ADMIN_PREFIX, adminPlugin, registerAdminApi } from '../../src/api/admin/routes.js';
 import { Store } from '../../src/state/store.js';
 import { closedPort, startBbbStub, type BbbStub } from '../helpers/bbb-stub.js';
@@ -77,12 +77,24 @@ describe('/admin API (real Redis, real JWT)', () => {
   }
 
   describe('authentication', () => {
-    const forged = (claims: object, secret = JWT_SECRET, alg = 'HS256'): string => {
+    const now = () => Math.floor(Date.now() / 1000);
+    const HASHES: Readonly<Record<string, string>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+    /** Signs any header and claims with HMAC (the header's alg picks the hash; `none` signs nothing). */
+    const forged = (claims: object, { secret = JWT_SECRET, alg = 'HS256', hash = HASHES[alg] }: { secret?: string; alg?: string; hash?: string } = {}): string => {
       const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
       const body = `${part({ alg, typ: 'JWT' })}.${part(claims)}`;
-      return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+      return `${body}.${hash === undefined ? '' : createHmac(hash, secret).update(body).digest('base64url')}`;
     };
-    const now = () => Math.floor(Date.now() / 1000);
+    /** The claims `amphi token` mints, with some replaced (undefined: left out). */
+    const claims = (changes: Record<string, unknown> = {}): object => ({
+      sub: 'ci',
+      scope: 'amphi:admin',
+      iss: 'amphi',
+      aud: 'amphi-admin',
+      iat: now(),
+      exp: now() + 60,
+      ...changes,
+    });
 
     it.each([
       ['no Authorization header', null],
@@ -101,14 +113,59 @@ describe('/admin API (real Redis, real JWT)', () => {
     });
 
     it('answers 403 to a valid token without the admin scope', async () => {
-      const p = problem(await call('GET', '/admin/servers', undefined, forged({ sub: 'teacher', exp: now() + 60 })), 403);
+      const p = problem(await call('GET', '/admin/servers', undefined, forged(claims({ sub: 'teacher', scope: undefined }))), 403);
       expect(p.detail).toContain('amphi:admin');
     });
 
     it('accepts a minted token and a hand-made HS256 one carrying the scope among others', async () => {
       expect((await call('GET', '/admin/servers')).statusCode).toBe(200);
-      const handMade = forged({ sub: 'ci', scope: 'read amphi:admin', exp: now() + 60 });
+      const handMade = forged(claims({ scope: 'read amphi:admin' }));
       expect((await call('GET', '/admin/servers', undefined, handMade)).statusCode).toBe(200);
+    });
+
+    it.each([
+      ['no exp', () => forged(claims({ exp: undefined }))],
+      ['exp past the clock tolerance', () => forged(claims({ iat: now() - 120, exp: now() - 60 }))],
+      ['a string exp', () => forged(claims({ exp: String(now() + 60) }))],
+      ['no iat', () => forged(claims({ iat: undefined }))],
+      ['an iat in the future', () => forged(claims({ iat: now() + 3600, exp: now() + 3660 }))],
+      ['a lifetime over 366 days', () => forged(claims({ exp: now() + MAX_TOKEN_TTL_SECONDS + 1 }))],
+      ['no aud', () => forged(claims({ aud: undefined }))],
+      ['another aud', () => forged(claims({ aud: 'amphi-admin-staging' }))],
+      ['an aud list without ours', () => forged(claims({ aud: ['grafana', 'moodle'] }))],
+      ['no iss', () => forged(claims({ iss: undefined }))],
+      ['another iss', () => forged(claims({ iss: 'keycloak' }))],
+      ['alg none, unsigned', () => forged(claims(), { alg: 'none', hash: undefined })],
+      ['alg none, HS256 signature kept', () => forged(claims(), { alg: 'none', hash: 'sha256' })],
+      ['alg HS512 with the same key', () => forged(claims(), { alg: 'HS512' })],
+      ['alg HS384 with the same key', () => forged(claims(), { alg: 'HS384' })],
+      ['alg HS256 in the header over an HS512 signature', () => forged(claims(), { alg: 'HS256', hash: 'sha512' })],
+    ])('answers 401 problem+json to a token with %s', async (_label, bearer) => {
+      const res = await call('GET', '/admin/servers', undefined, bearer());
+      expect(problem(res, 401).type).toBe('urn:amphi:problem:unauthorized');
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="amphi-admin", error="invalid_token"');
+    });
+
+    it('accepts a few seconds of clock skew, and an aud list that names us', async () => {
+      for (const changes of [{ iat: now() - 120, exp: now() - 5 }, { iat: now() + 5 }, { aud: ['grafana', 'amphi-admin'] }]) {
+        const res = await call('GET', '/admin/servers', undefined, forged(claims(changes)));
+        expect(res.statusCode, JSON.stringify(changes)).toBe(200);
+      }
+    });
+
+    it('checks the configured issuer and audience, which minted tokens carry', async () => {
+      const other = Fastify({ logger: false });
+      await registerAdminApi(other, { store, jwtSecret: JWT_SECRET, issuer: 'amphi-prod', audience: 'amphi-prod-admin' });
+      try {
+        const get = (bearer: string) => other.inject({ method: 'GET', url: '/admin/servers', headers: { authorization: `Bearer ${bearer}` } });
+        const minted = mintAdminToken(JWT_SECRET, { issuer: 'amphi-prod', audience: 'amphi-prod-admin' });
+        expect(JSON.parse(Buffer.from(minted.split('.')[1]!, 'base64url').toString())).toMatchObject({ iss: 'amphi-prod', aud: 'amphi-prod-admin' });
+        expect((await get(minted)).statusCode).toBe(200);
+        expect((await get(token)).statusCode).toBe(401); // the defaults: another deployment's token
+        expect((await get(mintAdminToken(JWT_SECRET, { issuer: 'amphi-prod' }))).statusCode).toBe(401);
+      } finally {
+        await other.close();
+      }
     });
 
     it("leaves the rest of the app alone: its JSON parsing, 404s and another @fastify/jwt set-up", async () => {

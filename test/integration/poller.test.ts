@@ -306,6 +306,44 @@ describe('poller (real Redis, simulated pool)', () => {
     expect((await p.pollOnce()).restored).toBe(false);
   });
 
+  it("keeps each tenant's participants per server, drops a dead server's, and re-pins meetings with their recorded limits", async () => {
+    await store.tenants.put({ name: 'acme', secrets: ['acme-secret'], hostnames: [], settings: {} });
+    // As the gateway creates a classroom: its limits in BBB's own maxParticipants and in metadata.
+    await new BbbClient({ apiUrl: sim(0).apiUrl, secret: sim(0).secret }).create([
+      ['name', 'Class'],
+      ['meetingID', 'acme~class'],
+      ['moderatorPW', 'mod-pw'],
+      ['maxParticipants', '50'],
+      ['meta_amphi-profile', 'classroom'],
+      ['meta_amphi-max-participants', '50'],
+      ['meta_amphi-moderator-margin', '2'],
+    ]);
+    sim(0).addUsers('acme~class', { count: 3 });
+    await createMeeting(1, 'acme~b');
+    sim(1).addUsers('acme~b', { count: 2 });
+    await createMeeting(2, 'plain');
+    sim(2).addUsers('plain', { count: 4 });
+    const p = poller({ offlineAfter: 1 });
+    await p.pollOnce();
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 5 });
+    expect(await store.meetings.usage('default')).toEqual({ meetings: 1, participants: 4 });
+
+    expect(await deleteByPrefix(t.redis, t.prefix)).toBeGreaterThan(0);
+    expect(await p.pollOnce()).toMatchObject({ restored: true, repinned: 3 });
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 5 });
+    expect(await t.redis.hgetall(store.ctx.keys.meeting('acme:class'))).toMatchObject({
+      profile: 'classroom',
+      maxParticipants: '50',
+      moderatorMargin: '2',
+      moderatorPW: 'mod-pw',
+    });
+
+    await sim(1).setFault('down');
+    await p.pollOnce();
+    expect((await store.servers.get('sim1'))!.health).toBe('offline');
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 3 });
+  });
+
   it('still restores when Redis is flushed between the data-loss check and the listing', async () => {
     const p = poller();
     await p.pollOnce();

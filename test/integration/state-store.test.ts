@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import type { MeetingInfo } from '../../src/bbb/types.js';
+import type { Attendee, MeetingInfo } from '../../src/bbb/types.js';
 import { rankServers, NO_TAGS } from '../../src/placement/choose.js';
 import { createRedis } from '../../src/redis/connect.js';
+import type { MeetingLimits } from '../../src/state/meeting-directory.js';
 import { Store } from '../../src/state/store.js';
+import type { PolledMeeting } from '../../src/state/types.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const FADE = 600_000;
@@ -15,6 +17,17 @@ const infoOf = (meetingID: string, participantCount = 0): MeetingInfo => ({
   videoCount: 0, maxUsers: 0, moderatorCount: 0, attendees: [], metadata: {}, isBreakout: false,
 });
 const thresholds = { offlineAfter: 2, onlineAfter: 1, graceMs: 30_000, fadeMs: FADE };
+const TOTALS = { meetings: 0, participants: 0, voice: 0, videos: 0, streamsDelivered: 0, measuredLoad: 0 };
+
+const attendee = (userID: string): Attendee => ({
+  userID, fullName: userID, role: 'VIEWER', isPresenter: false, isListeningOnly: false, hasJoinedVoice: false, hasVideo: false, clientType: 'HTML5',
+});
+
+/** A meeting as a poll reports it: `inside` users listed, `participants` counted (≥ inside). */
+function polled(tenant: string, meetingID: string, participants: number, inside: string[] = [], limits?: MeetingLimits): PolledMeeting {
+  const info = { ...infoOf(meetingID, participants), attendees: inside.map(attendee) };
+  return { tenant, meetingID, upstreamID: `${tenant}~${meetingID}`, createTime: 1, measuredLoad: 10, info, limits };
+}
 
 describe('state store (real Redis)', () => {
   let t: TestRedis;
@@ -180,10 +193,10 @@ describe('state store (real Redis)', () => {
     await place(store, 'm1', 10);
     await store.meetings.markRunning('default', 'm1', infoOf('m1'), { profile: 'auto', maxParticipants: 40, moderatorMargin: 2 });
     const counts = await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => store.meetings.countJoin('default', 'm1', `u${i}`)),
-      store.meetings.countJoin('default', 'nowhere', 'u0'),
-      store.meetings.countJoin('default', 'm1', 'u3'), // the same user again: a rejoin
-      store.meetings.countJoin('default', 'm1', undefined), // anonymous: always a new seat
+      ...Array.from({ length: 10 }, (_, i) => store.meetings.countJoin('default', 'm1', { userID: `u${i}` })),
+      store.meetings.countJoin('default', 'nowhere', { userID: 'u0' }),
+      store.meetings.countJoin('default', 'm1', { userID: 'u3' }), // the same user again: a rejoin
+      store.meetings.countJoin('default', 'm1', { signedUrl: 'join?fullName=A&checksum=1' }), // anonymous: a new seat
     ]);
     expect(counts.slice(0, 10).map((c) => c!.pendingOthers)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(counts.slice(0, 10).every((c) => c!.server === 's00' && !c!.rejoin && c!.maxParticipants === 40 && c!.moderatorMargin === 2)).toBe(true);
@@ -192,7 +205,19 @@ describe('state store (real Redis)', () => {
     expect(counts[12]).toMatchObject({ rejoin: false, pendingOthers: 10 });
     await store.meetings.uncountJoin('default', 'm1', counts[12]!.member);
     await store.meetings.uncountJoin('default', 'm1', counts[0]!.member);
-    expect((await store.meetings.countJoin('default', 'm1', 'late'))!.pendingOthers).toBe(9);
+    expect((await store.meetings.countJoin('default', 'm1', { userID: 'late' }))!.pendingOthers).toBe(9);
+  });
+
+  it('counts replays of one anonymous signed join URL as one seat, and different URLs apart', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 10);
+    const url = { signedUrl: 'fullName=Anon&meetingID=m1&checksum=abc' };
+    const first = await store.meetings.countJoin('default', 'm1', url);
+    const replays = await Promise.all(Array.from({ length: 50 }, () => store.meetings.countJoin('default', 'm1', url)));
+    expect(first).toMatchObject({ rejoin: false, pendingOthers: 0 });
+    expect(replays.every((r) => r!.rejoin && r!.member === first!.member)).toBe(true);
+    const other = await store.meetings.countJoin('default', 'm1', { signedUrl: 'fullName=Other&meetingID=m1&checksum=def' });
+    expect(other).toMatchObject({ rejoin: false, pendingOthers: 1 });
   });
 
   it('forget only removes a placement that is still on the given server', async () => {
@@ -201,6 +226,112 @@ describe('state store (real Redis)', () => {
     expect(await store.meetings.forget('default', 'm1', 'other')).toBe(false);
     expect(await store.meetings.forget('default', 'm1', 's00')).toBe(true);
     expect(await store.meetings.list()).toEqual([]);
+  });
+
+  it('places concurrent meetings of one tenant within its meeting quota, atomically, and a forgotten one frees its place', async () => {
+    await addServers(4, 10_000);
+    const { views } = await store.snapshot(FADE);
+    const quotas = { maxMeetings: 5, maxParticipants: undefined };
+    const placeFor = (tenant: string, meetingID: string) => {
+      const { candidates, sampled } = rankServers(views, 10, NO_TAGS, Math.random);
+      return store.meetings.place({ tenant, meetingID, upstreamID: `${tenant}~${meetingID}`, need: 10, candidates, sampled, fadeMs: FADE, quotas });
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => placeFor('acme', `m${i}`)));
+    const placed = results.flatMap((r, i) => (r.outcome === 'placed' ? [{ meetingID: `m${i}`, server: r.server }] : []));
+    expect(placed).toHaveLength(5);
+    expect(results.filter((r) => r.outcome !== 'placed')).toEqual(Array(15).fill({ outcome: 'quota', quota: 'maxMeetings' }));
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 5, participants: 0 });
+    expect((await store.meetings.list('acme')).map((m) => m.meetingID).sort()).toEqual(placed.map((p) => p.meetingID).sort());
+    // A meeting already placed is no new meeting; other tenants have quotas of their own.
+    expect(await placeFor('acme', placed[0]!.meetingID)).toEqual({ outcome: 'existing', server: placed[0]!.server });
+    expect((await placeFor('other', 'x')).outcome).toBe('placed');
+    expect((await store.meetings.list('other')).map((m) => m.ref)).toEqual(['other:x']);
+
+    expect(await store.meetings.forget('acme', placed[0]!.meetingID, placed[0]!.server)).toBe(true);
+    expect((await store.meetings.usage('acme')).meetings).toBe(4);
+    expect((await placeFor('acme', 'late')).outcome).toBe('placed');
+    expect((await placeFor('acme', 'later')).outcome).toBe('quota');
+  });
+
+  it("keeps each tenant's participants as the last poll of each server saw them, without drift", async () => {
+    await addServers(3, 500);
+    const usageFields = (tenant: string) => t.redis.hgetall(store.ctx.keys.tenantUsage(tenant));
+    await store.polls.success('s00', TOTALS, [polled('acme', 'a', 30)], thresholds);
+    await store.polls.success('s01', TOTALS, [polled('acme', 'b', 20), polled('default', 'x', 7)], thresholds);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 50 });
+    expect(await store.meetings.usage('default')).toEqual({ meetings: 1, participants: 7 });
+    // Each poll overwrites its server's share; a tenant gone from a server loses its field there.
+    await store.polls.success('s00', TOTALS, [polled('acme', 'a', 10)], thresholds);
+    clock += 60_000;
+    await store.polls.success('s01', TOTALS, [polled('default', 'x', 7)], thresholds);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 1, participants: 10 });
+    expect(await usageFields('acme')).toEqual({ s00: '10' });
+    // A create needs a seat left within the tenant's participant quota.
+    const quotas = { maxMeetings: undefined, maxParticipants: 10 };
+    const create = () =>
+      store.meetings.place({ tenant: 'acme', meetingID: 'new', upstreamID: 'acme~new', need: 10, candidates: ['s01'], sampled: 1, fadeMs: FADE, quotas });
+    expect(await create()).toEqual({ outcome: 'quota', quota: 'maxParticipants' });
+    // An offline server's meetings are gone for the gateway: their participants stop counting.
+    await store.polls.failure('s00', 'down', 2);
+    expect(await usageFields('acme')).toEqual({ s00: '10' });
+    await store.polls.failure('s00', 'down', 2);
+    expect(await usageFields('acme')).toEqual({});
+    expect((await create()).outcome).toBe('placed');
+    // A removed server takes its share and its meetings with it.
+    await store.polls.success('s02', TOTALS, [polled('acme', 'c', 5)], thresholds);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 3, participants: 5 });
+    await store.servers.remove('s02');
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 0 });
+    expect(await t.redis.exists(store.ctx.keys.serverTenants('s02'))).toBe(0);
+  });
+
+  it("counts joins against a tenant's participant quota over all its meetings, and takes refused ones back from both counts", async () => {
+    await addServers(1, 500);
+    await store.polls.success('s00', TOTALS, [polled('acme', 'm1', 3, ['in1', 'in2', 'in3']), polled('acme', 'm2', 0)], thresholds);
+    const join = (meetingID: string, userID: string) => store.meetings.countJoin('acme', meetingID, { userID }, 20);
+    const counts = await Promise.all([
+      ...['u0', 'u1', 'u2', 'u3', 'u4'].map((u) => join('m1', u)),
+      join('m2', 'v0'),
+      join('m2', 'v1'),
+      join('m1', 'in2'), // inside: a rejoin
+      join('m1', 'u1'), // admitted moments ago: a rejoin
+    ]);
+    expect(counts.slice(0, 7).map((c) => c!.tenantQuota)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((pendingOthers) => ({ maxParticipants: 20, participants: 3, pendingOthers })),
+    );
+    expect(counts.slice(7).map((c) => c!.rejoin)).toEqual([true, true]);
+    // Without a quota the tenant's count is neither read nor added to.
+    expect((await store.meetings.countJoin('acme', 'm2', { userID: 'w0' }))!.tenantQuota).toBeUndefined();
+    expect((await join('m2', 'v2'))!.tenantQuota).toEqual({ maxParticipants: 20, participants: 3, pendingOthers: 7 });
+    await store.meetings.uncountJoin('acme', 'm2', 'v2');
+    await store.meetings.uncountJoin('acme', 'm1', counts[4]!.member);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 3 + 6 });
+
+    // The poll sees u0 and u1 inside: counted once, as polled participants.
+    await store.polls.success('s00', TOTALS, [polled('acme', 'm1', 5, ['in1', 'in2', 'in3', 'u0', 'u1']), polled('acme', 'm2', 0)], thresholds);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 2, participants: 5 + 4 });
+    // A forgotten meeting's pending joins no longer count.
+    expect(await store.meetings.forget('acme', 'm2', 's00')).toBe(true);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 1, participants: 5 + 2 });
+    // Joins older than the poll window are in the polled counts by then.
+    clock += 20_000;
+    await store.polls.success('s00', TOTALS, [polled('acme', 'm1', 7, ['in1', 'in2', 'in3', 'u0', 'u1'])], thresholds);
+    expect(await store.meetings.usage('acme')).toEqual({ meetings: 1, participants: 7 });
+    expect(await t.redis.zcard(store.ctx.keys.tenantPending('acme'))).toBe(0);
+  });
+
+  it('a re-pinned meeting gets the limits it was created with; a known one keeps its own', async () => {
+    await addServers(1, 500);
+    const classroom = { profile: 'classroom', maxParticipants: 50, moderatorMargin: 2 };
+    const adopted = polled('default', 'lost', 3, [], classroom);
+    adopted.info.moderatorPW = 'mod-pw';
+    await place(store, 'known', 10);
+    await store.meetings.markRunning('default', 'known', infoOf('known'), { profile: 'webinar', maxParticipants: 350, moderatorMargin: 5 });
+    await store.polls.success('s00', TOTALS, [adopted, polled('default', 'known', 0, [], classroom)], thresholds);
+    const fields = await t.redis.hgetall(store.ctx.keys.meeting('default:lost'));
+    expect(fields).toMatchObject({ profile: 'classroom', maxParticipants: '50', moderatorMargin: '2', moderatorPW: 'mod-pw' });
+    expect(await store.meetings.countJoin('default', 'lost', { userID: 'u' })).toMatchObject({ maxParticipants: 50, moderatorMargin: 2, moderatorPW: 'mod-pw' });
+    expect(await store.meetings.countJoin('default', 'known', { userID: 'u' })).toMatchObject({ maxParticipants: 350, moderatorMargin: 5 });
   });
 
   it('detects a data loss and restores servers and tenants it still knows', async () => {

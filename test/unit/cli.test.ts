@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Command } from '../../src/cli/command.js';
 import { commands } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/dispatch.js';
+import { runRoles, type Runtime } from '../../src/cli/runtime.js';
 import { runUntilSignal } from '../../src/cli/signals.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { capture } from '../helpers/cli-io.js';
@@ -136,6 +137,81 @@ describe('runUntilSignal', () => {
     process.emit('SIGINT');
     expect(await done).toBe(1);
     expect(errors).toHaveLength(1);
+  });
+
+  it('gives up on a stop that outlives the deadline: tells onExpired, resolves 1, removes its handlers', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const expired: number[] = [];
+    const errors: unknown[] = [];
+    let fail!: (err: Error) => void;
+    const hung = new Promise<void>((_resolve, reject) => (fail = reject));
+    const done = runUntilSignal(() => hung, { onError: (e) => errors.push(e), timeout: { ms: 100, onExpired: () => expired.push(Date.now()) } });
+    const signalled = Date.now();
+    process.emit('SIGTERM');
+    expect(await done).toBe(1);
+    expect(expired).toHaveLength(1);
+    expect(expired[0]! - signalled).toBeGreaterThanOrEqual(95);
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+    fail(new Error('too late')); // a stop failing after the deadline is not reported twice
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(errors).toEqual([]);
+  });
+
+  it('does not fire the deadline after a stop that finished in time', async () => {
+    let expired = 0;
+    const done = runUntilSignal(() => new Promise((resolve) => setTimeout(resolve, 20)), { timeout: { ms: 100, onExpired: () => expired++ } });
+    process.emit('SIGINT');
+    expect(await done).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(expired).toBe(0);
+  });
+});
+
+describe('amphi token', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('mints with AMPHI_JWT_ISSUER and AMPHI_JWT_AUDIENCE', async () => {
+    vi.stubEnv('AMPHI_CONFIG', '');
+    vi.stubEnv('AMPHI_JWT_SECRET', 'cli-test-jwt-secret-0123456789');
+    vi.stubEnv('AMPHI_JWT_ISSUER', 'amphi-prod');
+    vi.stubEnv('AMPHI_JWT_AUDIENCE', 'amphi-prod-admin');
+    const io = capture();
+    expect(await main(['token', '--expires', '15m'], io)).toBe(0);
+    const [header, payload] = io.out.trim().split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+    expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ iss: 'amphi-prod', aud: 'amphi-prod-admin', scope: 'amphi:admin' });
+    expect(Number(payload!.exp) - Number(payload!.iat)).toBe(900);
+  });
+});
+
+describe('runRoles', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('exits with code 1 and says so when the roles do not stop within AMPHI_SHUTDOWN_TIMEOUT_MS', async () => {
+    vi.stubEnv('REDIS_URL', inject('redisUrl'));
+    vi.stubEnv('AMPHI_CONFIG', '');
+    vi.stubEnv('AMPHI_SHUTDOWN_TIMEOUT_MS', '1000');
+    const io = capture();
+    const listening = process.listenerCount('SIGTERM');
+    let runtime: Runtime | undefined;
+    const running = runRoles(io, async (rt) => {
+      runtime = rt;
+      return [{ stop: () => new Promise<void>(() => {}) }]; // a role that never finishes stopping
+    });
+    try {
+      await expect.poll(() => process.listenerCount('SIGTERM'), { timeout: 5_000 }).toBe(listening + 1);
+      const signalled = Date.now();
+      process.emit('SIGTERM');
+      expect(await running).toBe(1);
+      expect(Date.now() - signalled).toBeGreaterThanOrEqual(990);
+      expect(io.err).toContain('amphi: shutdown did not finish within 1000 ms (AMPHI_SHUTDOWN_TIMEOUT_MS); exiting with code 1\n');
+    } finally {
+      runtime?.redis.disconnect();
+    }
   });
 });
 

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from '../../src/admin/token.js';
 import { ConfigError, loadSettings, settingsHelp } from '../../src/config/settings.js';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../../src/redis/connect.js';
 
 describe('settings', () => {
   it('has working defaults', () => {
@@ -37,6 +39,20 @@ describe('settings', () => {
     writeFileSync(file, 'PROT: 7000\n');
     expect(() => loadSettings({ AMPHI_CONFIG: file })).toThrow(/PROT \(in .*\): unknown setting/);
     expect(() => loadSettings({ AMPHI_CONFIG: join(dir, 'missing.yaml') })).toThrow(/cannot read/);
+  });
+
+  it('has the admin token claims, Redis command timeout and shutdown deadline, with their bounds', () => {
+    const s = loadSettings({});
+    // The defaults of the modules that use them outside the settings (mintAdminToken, createRedis).
+    expect(s.AMPHI_JWT_ISSUER).toBe(DEFAULT_ISSUER);
+    expect(s.AMPHI_JWT_AUDIENCE).toBe(DEFAULT_AUDIENCE);
+    expect(s.AMPHI_REDIS_COMMAND_TIMEOUT_MS).toBe(DEFAULT_REDIS_COMMAND_TIMEOUT_MS);
+    expect(s.AMPHI_SHUTDOWN_TIMEOUT_MS).toBe(25_000);
+    const set = loadSettings({ AMPHI_JWT_ISSUER: 'amphi-prod', AMPHI_JWT_AUDIENCE: 'ops', AMPHI_REDIS_COMMAND_TIMEOUT_MS: '50', AMPHI_SHUTDOWN_TIMEOUT_MS: '1000' });
+    expect([set.AMPHI_JWT_ISSUER, set.AMPHI_JWT_AUDIENCE, set.AMPHI_REDIS_COMMAND_TIMEOUT_MS, set.AMPHI_SHUTDOWN_TIMEOUT_MS]).toEqual(['amphi-prod', 'ops', 50, 1000]);
+    const bad = () => loadSettings({ AMPHI_REDIS_COMMAND_TIMEOUT_MS: '49', AMPHI_SHUTDOWN_TIMEOUT_MS: '999' });
+    expect(bad).toThrow(/AMPHI_REDIS_COMMAND_TIMEOUT_MS="49"/);
+    expect(bad).toThrow(/AMPHI_SHUTDOWN_TIMEOUT_MS="999"/);
   });
 
   it('documents every setting', () => {

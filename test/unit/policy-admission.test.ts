@@ -54,4 +54,13 @@ describe('admitJoin', () => {
     expect(admitJoin(join({ ...near, participants: 349, role: 'moderator' }))).toEqual({ admitted: true });
     expect(admitJoin(join({ ...near, participants: 350, role: 'moderator' }))).toMatchObject({ admitted: false, reason: 'curve' });
   });
+
+  it("holds new seats, moderators' too, to the tenant's participant quota over all its meetings", () => {
+    const tenantQuota = (participants: number, pendingJoins: number) => ({ maxParticipants: 100, participants, pendingJoins });
+    expect(admitJoin(join({ tenantQuota: tenantQuota(90, 9) }))).toEqual({ admitted: true }); // the 100th seat
+    expect(admitJoin(join({ tenantQuota: tenantQuota(90, 10) }))).toEqual({ admitted: false, reason: 'tenantQuota', limit: 100 });
+    expect(admitJoin(join({ tenantQuota: tenantQuota(100, 0), role: 'moderator' }))).toMatchObject({ admitted: false, reason: 'tenantQuota' });
+    // A user inside (or admitted moments ago) takes no new seat.
+    expect(admitJoin(join({ tenantQuota: tenantQuota(150, 10), isInside: true }))).toEqual({ admitted: true });
+  });
 });

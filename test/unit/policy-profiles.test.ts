@@ -3,7 +3,7 @@ import { DEFAULT_POLICY_DIR, loadPolicyDir } from '../../src/policy/loader.js';
 import { resolveMeetingPolicy } from '../../src/policy/profiles.js';
 import type { MeetingPolicy, PolicyRefusal } from '../../src/policy/profiles.js';
 import type { Policy } from '../../src/policy/schema.js';
-import { checkCreateQuota, checkJoinQuota, tenantPolicy } from '../../src/policy/tenants.js';
+import { participantQuota, quotaRefusal, tenantPolicy } from '../../src/policy/tenants.js';
 
 const SPLIT = new URL('../fixtures/policies/split/', import.meta.url).pathname;
 
@@ -250,22 +250,21 @@ describe('profile choice and tenants', () => {
 });
 
 describe('tenant quotas', () => {
-  const lycees = () => tenantPolicy(split, 'lycees');
-
-  it('a create needs one more meeting and a seat left', () => {
-    expect(checkCreateQuota(lycees(), { meetings: 999, participants: 4999 })).toEqual({ ok: true });
-    expect(checkCreateQuota(lycees(), { meetings: 1000, participants: 0 })).toMatchObject({ ok: false, quota: 'maxMeetings', limit: 1000 });
-    expect(checkCreateQuota(lycees(), { meetings: 1, participants: 5000 })).toMatchObject({ ok: false, quota: 'maxParticipants', limit: 5000 });
+  it('words a refusal with the quota in force', () => {
+    const lycees = tenantPolicy(split, 'lycees');
+    expect(quotaRefusal(lycees, 'maxMeetings')).toEqual({
+      quota: 'maxMeetings',
+      limit: 1000,
+      message: "the tenant's quota of 1000 concurrent meetings is reached",
+    });
+    expect(quotaRefusal(lycees, 'maxParticipants')).toMatchObject({ limit: 5000, message: "the tenant's quota of 5000 concurrent participants is reached" });
   });
 
-  it('a join needs a seat within the participant quota', () => {
-    expect(checkJoinQuota(lycees(), { meetings: 10, participants: 4999 })).toEqual({ ok: true });
-    expect(checkJoinQuota(lycees(), { meetings: 10, participants: 5000 })).toMatchObject({ ok: false, quota: 'maxParticipants' });
-  });
-
-  it('no quota, no limit', () => {
-    const free = tenantPolicy(split, 'ministere');
-    expect(checkCreateQuota(free, { meetings: 1e6, participants: 1e7 })).toEqual({ ok: true });
-    expect(checkJoinQuota(free, { meetings: 1e6, participants: 1e7 })).toEqual({ ok: true });
+  it('reads the participant quota at join as tenantPolicy does: own entry, null lifting the default', () => {
+    for (const tenant of ['lycees', 'ministere', 'unknown-tenant', 'constructor']) {
+      expect(participantQuota(split, tenant)).toBe(tenantPolicy(split, tenant).quotas.maxParticipants);
+    }
+    expect(participantQuota(split, 'lycees')).toBe(5000);
+    expect(participantQuota(split, 'ministere')).toBeUndefined();
   });
 });

@@ -47,13 +47,13 @@ function info(meetingID: string, over: Partial<MeetingInfo> = {}): MeetingInfo {
 }
 
 describe('poller measurement', () => {
-  it('maps upstream IDs to tenant-local IDs and rewrites the stored info', () => {
-    const { meetings } = measureServer([info('acme~room 1'), info('plain'), info('other~x')], tenants);
+  it('maps upstream IDs to tenant-local IDs and rewrites the stored info; foreign IDs weigh but are no one\'s', () => {
+    const { meetings, totals } = measureServer([info('acme~room 1'), info('plain%7Ea'), info('other~x')], tenants);
     expect(meetings.map((m) => [m.tenant, m.meetingID, m.upstreamID, m.info.meetingID])).toEqual([
       ['acme', 'room 1', 'acme~room 1', 'room 1'],
-      ['default', 'plain', 'plain', 'plain'],
-      ['default', 'other~x', 'other~x', 'other~x'],
+      ['default', 'plain~a', 'plain%7Ea', 'plain~a'],
     ]);
+    expect(totals.meetings).toBe(3);
     expect(meetings[0]!.createTime).toBe(1_700_000_000_000);
     expect(meetings[0]!.info.internalMeetingID).toBe('acme~room 1-int');
   });

@@ -2,8 +2,8 @@
 // token. Every answer that is not a success is an RFC 9457 problem (application/problem+json).
 //
 // Registration (the app decides whether to, i.e. only when AMPHI_JWT_SECRET is set):
-//   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, check })
-// or, equivalently, `await registerAdminApi(app, { store, jwtSecret, check })`.
+//   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, issuer, audience, check })
+// or, equivalently, `await registerAdminApi(app, { store, jwtSecret, issuer, audience, check })`.
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -25,7 +25,15 @@ import {
   setServerState,
 } from '../../admin/operations.js';
 import type { ServerCheckOptions } from '../../admin/operations.js';
-import { hasAdminScope } from '../../admin/token.js';
+import {
+  CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_AUDIENCE,
+  DEFAULT_ISSUER,
+  hasAdminScope,
+  lifetimeProblem,
+  REQUIRED_CLAIMS,
+  TOKEN_ALGORITHM,
+} from '../../admin/token.js';
 import type { Store } from '../../state/store.js';
 
 export const ADMIN_PREFIX = '/admin';
@@ -35,6 +43,9 @@ export interface AdminPluginOptions {
   store: Store;
   /** AMPHI_JWT_SECRET: tokens are HS256 JWTs signed with it and carrying the admin scope. */
   jwtSecret: string;
+  /** The `iss` and `aud` a token must carry: AMPHI_JWT_ISSUER and AMPHI_JWT_AUDIENCE. */
+  issuer?: string;
+  audience?: string;
   /** How servers are checked when added (use the gateway's upstream algorithm and timeout). */
   check?: ServerCheckOptions;
 }
@@ -111,8 +122,15 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
   await app.register(fastifyJwt, {
     secret: opts.jwtSecret,
     namespace: JWT_NAMESPACE,
-    // Pin the algorithm: a token may not choose how it is checked.
-    verify: { algorithms: ['HS256'] },
+    // fast-jwt checks iss and aud only when present, hence requiredClaims; exp is checked when
+    // present, and required for the same reason. See admin/token.ts for the rules.
+    verify: {
+      algorithms: [TOKEN_ALGORITHM],
+      allowedIss: opts.issuer ?? DEFAULT_ISSUER,
+      allowedAud: opts.audience ?? DEFAULT_AUDIENCE,
+      requiredClaims: [...REQUIRED_CLAIMS],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS * 1000,
+    },
   });
 
   // Admin bodies are small JSON documents and nothing else (other types get 415). An empty
@@ -132,6 +150,8 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
     let claims: unknown;
     try {
       claims = await (request as unknown as Record<typeof VERIFY, () => Promise<unknown>>)[VERIFY]();
+      const problem = lifetimeProblem(claims);
+      if (problem !== undefined) throw new Error(problem);
     } catch (err) {
       reply.header('www-authenticate', 'Bearer realm="amphi-admin", error="invalid_token"');
       return sendProblem(reply, {

@@ -4,9 +4,11 @@ import type { Settings } from '../../config/settings.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { PolicyStore } from '../../policy/policy-store.js';
 import type { Store } from '../../state/store.js';
+import type { TrustProxy } from '../http/client-address.js';
 import type { MeetingListCache } from './meeting-list.js';
 import type { Placer } from './placer.js';
 import type { PoolView } from './pool-view.js';
+import type { BbbRateLimiter } from './rate-limit.js';
 import type { Tenant, TenantDirectory } from './tenants.js';
 
 /** What a gateway call needs, built once per process. */
@@ -16,6 +18,9 @@ export interface Gateway {
   placer: Placer;
   tenants: TenantDirectory;
   meetingLists: MeetingListCache;
+  limiter: BbbRateLimiter;
+  /** Which peers may speak for the client (X-Forwarded-For/-Proto), AMPHI_TRUST_PROXY. */
+  trustProxy: TrustProxy;
   policies: PolicyStore;
   settings: Settings;
   metrics: GatewayMetrics;

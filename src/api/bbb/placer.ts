@@ -1,5 +1,5 @@
 import { rankServers, type TagRequest } from '../../placement/choose.js';
-import type { PlaceOutcome } from '../../state/meeting-directory.js';
+import type { PlaceOutcome, PlaceRequest } from '../../state/meeting-directory.js';
 import type { Store } from '../../state/store.js';
 import type { PoolView } from './pool-view.js';
 
@@ -16,6 +16,7 @@ export interface Placement {
   need: number;
   tags: TagRequest;
   extra?: Record<string, unknown>;
+  quotas?: PlaceRequest['quotas'];
   /** Servers not to use (a create there just failed). */
   exclude?: ReadonlySet<string>;
 }
@@ -51,6 +52,7 @@ export class Placer {
       sampled,
       fadeMs: this.opts.fadeMs,
       extra: p.extra,
+      quotas: p.quotas,
     });
   }
 }

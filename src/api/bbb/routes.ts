@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyChecksum } from '../../bbb/checksum.js';
 import { BBB_ERRORS } from '../../bbb/errors.js';
-import { API_PREFIX, parseBbbRequest } from '../../bbb/request.js';
+import { API_PREFIX, bodyKindAllowed, bodyKindOf, callNameOf, parseBbbRequest, splitUrl } from '../../bbb/request.js';
 import { renderFailed } from '../../bbb/responses.js';
 import type { BbbMessage } from '../../bbb/types.js';
-import { apiIndex, CALLS, REQUEST_NOT_RECOGNIZED } from './calls/index.js';
+import { clientAddress } from '../http/client-address.js';
+import { apiIndex, CALLS, type CallSpec, REQUEST_NOT_RECOGNIZED } from './calls/index.js';
 import { joinError } from './calls/join.js';
 import { type Answer, type Call, type Gateway, XML_HEADERS } from './context.js';
+import type { Limited } from './rate-limit.js';
 import type { Tenant } from './tenants.js';
 
 export const SERVICE_UNAVAILABLE = {
@@ -14,10 +16,14 @@ export const SERVICE_UNAVAILABLE = {
   message: 'The service is temporarily unavailable. Please try again.',
 };
 
-/** Large enough for create's XML modules carrying base64 presentations. */
-const BODY_LIMIT = 64 * 1024 * 1024;
+export const BODY_TOO_LARGE = { messageKey: 'bodyTooLarge', message: 'The request body is larger than this service accepts.' };
 
-function send(reply: FastifyReply, answer: Answer): FastifyReply {
+const tooManyRequests = (limited: Limited): BbbMessage => ({
+  messageKey: 'tooManyRequests',
+  message: `Too many requests. Please try again in ${limited.retryAfterSeconds} seconds.`,
+});
+
+export function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if ('redirect' in answer) return reply.code(302).header('location', answer.redirect).send();
   if (answer.headers) reply.headers(answer.headers);
   return reply.code(200).headers(XML_HEADERS).send(answer.xml);
@@ -32,41 +38,21 @@ export interface IncomingCall {
   url: string;
   host: string | undefined;
   protocol: string;
+  /** The client's address (through trusted proxies only), for the per-address rate limit. */
+  ip: string;
   contentType?: string;
+  /** Whether the request carries a body (Content-Length above 0 or chunked). */
+  hasBody?: boolean;
   body?: string;
 }
 
-function publicBase(gw: Gateway, inc: IncomingCall): string {
-  return gw.settings.AMPHI_PUBLIC_URL?.replace(/\/+$/, '') ?? `${inc.protocol}://${inc.host ?? 'localhost'}`;
-}
-
-/** Answers one BBB API request for a tenant, from the raw URL below the tenant prefix. */
-async function answer(gw: Gateway, inc: IncomingCall, tenant: Tenant | undefined, url: string, apiPath: string): Promise<Answer> {
-  const parsed = parseBbbRequest({ method: inc.method, url, contentType: inc.contentType, body: inc.body });
-  if (!parsed.ok) return failed(parsed.reason === 'notApi' ? REQUEST_NOT_RECOGNIZED : BBB_ERRORS.unsupportedContentType, parsed.reason);
-  const { request } = parsed;
-  const call: Call = { request, tenant: tenant ?? { name: '', secrets: [], settings: {} }, publicBase: publicBase(gw, inc) };
-  if (request.callName === '') return apiIndex(gw, call, apiPath);
-  const spec = CALLS[request.callName];
-  if (!spec || !spec.methods.includes(inc.method)) return failed(REQUEST_NOT_RECOGNIZED, 'unknownCall');
-
-  const verdict = verifyChecksum({
-    callName: request.callName,
-    rawQuery: request.rawQuery,
-    checksum: request.params.get('checksum'),
-    secrets: tenant?.secrets ?? [],
-    allowed: gw.settings.AMPHI_CHECKSUM_ALGORITHMS,
-    bodyParams: request.bodyParams,
-  });
-  if (!verdict.ok) {
-    const error = spec.legacyChecksum
-      ? BBB_ERRORS.checksumErrorRecordings
-      : verdict.reason === 'missing'
-        ? BBB_ERRORS.checksumMissing
-        : BBB_ERRORS.checksumError;
-    return request.callName === 'join' ? joinError(call, error, 'checksumError') : failed(error, 'checksumError');
-  }
-  return spec.handler(gw, call);
+/** Where in the API a request goes: its tenant prefix, the URL below it, the call for metrics. */
+interface Target {
+  tenantName: string | undefined;
+  apiPath: string;
+  below: string;
+  /** The call name as a metrics label: a known call, `index`, or `unknown`. */
+  known: string;
 }
 
 /** The tenant named by a `/t/<tenant>/bigbluebutton/api…` prefix, if the URL has one. */
@@ -76,28 +62,156 @@ function tenantPrefix(url: string): string | undefined {
   return end > 3 ? url.slice(3, end) : undefined;
 }
 
+function targetOf(url: string): Target {
+  const tenantName = tenantPrefix(url);
+  const below = tenantName === undefined ? url : url.slice(`/t/${tenantName}`.length);
+  const callName = callNameOf(splitUrl(below).path);
+  const known = callName === '' ? 'index' : callName !== undefined && CALLS.has(callName) ? callName : 'unknown';
+  return { tenantName, apiPath: tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`, below, known };
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+function publicBase(gw: Gateway, inc: IncomingCall): string {
+  if (gw.settings.AMPHI_PUBLIC_URL) return gw.settings.AMPHI_PUBLIC_URL.replace(/\/+$/, '');
+  // Without AMPHI_PUBLIC_URL the Host header names us; anything but a host name is not used.
+  return `${inc.protocol}://${inc.host !== undefined && HOST.test(inc.host) ? inc.host : 'localhost'}`;
+}
+
+const NO_TENANT: Tenant = { name: '', secrets: [], settings: {} };
+
+async function tenantOf(gw: Gateway, inc: IncomingCall, t: Target): Promise<Tenant | undefined> {
+  return t.tenantName === undefined ? gw.tenants.forHost(inc.host) : gw.tenants.named(t.tenantName);
+}
+
 /**
- * Answers a BBB API request, counted and timed. Internal failures (Redis down) become a BBB
- * FAILED, never an exception: BBB clients must see FAILED, not a 500.
+ * A refusal before the caller is known: a join gets BBB's error redirect, but to our own base
+ * only (an unsigned request never picks where the browser goes), other calls FAILED XML.
+ */
+function refuseUnsigned(gw: Gateway, inc: IncomingCall, t: Target, error: BbbMessage, outcome: string): Answer {
+  if (t.known !== 'join') return failed(error, outcome);
+  const parsed = parseBbbRequest({ method: 'GET', url: t.below });
+  if (!parsed.ok) return failed(error, outcome);
+  return joinError({ request: parsed.request, tenant: NO_TENANT, publicBase: publicBase(gw, inc) }, error, outcome, false);
+}
+
+type Authenticated = { call: Call; spec: CallSpec } | { answer: Answer };
+
+/** Parses the request and verifies its checksum against the tenant's secrets. */
+async function authenticate(gw: Gateway, inc: IncomingCall, t: Target): Promise<Authenticated> {
+  const tenant = await tenantOf(gw, inc, t);
+  const parsed = parseBbbRequest({ method: inc.method, url: t.below, contentType: inc.contentType, body: inc.body });
+  if (!parsed.ok) {
+    return { answer: failed(parsed.reason === 'notApi' ? REQUEST_NOT_RECOGNIZED : BBB_ERRORS.unsupportedContentType, parsed.reason) };
+  }
+  const { request } = parsed;
+  const call: Call = { request, tenant: tenant ?? NO_TENANT, publicBase: publicBase(gw, inc) };
+  if (request.callName === '') return { answer: await apiIndex(gw, call, t.apiPath) };
+  const spec = CALLS.get(request.callName);
+  if (!spec || !spec.methods.includes(inc.method)) return { answer: failed(REQUEST_NOT_RECOGNIZED, 'unknownCall') };
+
+  const verdict = verifyChecksum({
+    callName: request.callName,
+    rawQuery: request.rawQuery,
+    checksum: request.params.get('checksum'),
+    secrets: tenant?.secrets ?? [],
+    allowed: gw.settings.AMPHI_CHECKSUM_ALGORITHMS,
+    bodyParams: request.bodyParams,
+  });
+  if (verdict.ok) return { call, spec };
+  const error = spec.legacyChecksum
+    ? BBB_ERRORS.checksumErrorRecordings
+    : verdict.reason === 'missing'
+      ? BBB_ERRORS.checksumMissing
+      : BBB_ERRORS.checksumError;
+  return { answer: request.callName === 'join' ? joinError(call, error, 'checksumError', false) : failed(error, 'checksumError') };
+}
+
+/** The answer, or FAILED when the work throws (Redis down) or outlives the request deadline. */
+async function withinDeadline(gw: Gateway, t: Target, work: () => Promise<Answer | undefined>): Promise<Answer | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<Answer>((resolve) => {
+    timer = setTimeout(() => {
+      gw.log.warn({ call: t.known, deadlineMs: gw.settings.AMPHI_REQUEST_TIMEOUT_MS }, 'BBB API request passed its deadline');
+      resolve(failed(SERVICE_UNAVAILABLE, 'deadline'));
+    }, gw.settings.AMPHI_REQUEST_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (err) {
+    gw.log.error({ err, call: t.known }, 'BBB API request failed');
+    return failed(SERVICE_UNAVAILABLE, 'internalError');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function counted(gw: Gateway, t: Target, started: number, result: Answer): Answer {
+  gw.metrics.answered(t.known, result.outcome, (performance.now() - started) / 1000);
+  if (t.known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
+  return result;
+}
+
+/**
+ * The checks made before a request's body is read: the per-address rate limit, the body's type,
+ * and, when the checksum cannot depend on the body (anything but a form), the checksum. A
+ * stranger's XML upload is refused without reading a byte of it. Undefined: go on.
+ */
+export async function screenIncoming(gw: Gateway, inc: IncomingCall): Promise<Answer | undefined> {
+  const started = performance.now();
+  const t = targetOf(inc.url);
+  const result = await withinDeadline(gw, t, async () => {
+    const limited = await gw.limiter.address(inc.ip);
+    if (limited) return refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited');
+    if (inc.method !== 'POST' || !inc.hasBody) return undefined;
+    const kind = bodyKindOf(inc.contentType, 1);
+    if (kind === 'form') return undefined;
+    const callName = callNameOf(splitUrl(t.below).path);
+    if (callName !== undefined && !bodyKindAllowed(callName, kind)) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
+    const auth = await authenticate(gw, { ...inc, body: undefined }, t);
+    return 'answer' in auth ? auth.answer : undefined;
+  });
+  return result === undefined ? undefined : counted(gw, t, started, result);
+}
+
+/**
+ * Answers a BBB API request whose body (if any) has been read and screened, counted and timed.
+ * Internal failures (Redis down) become a BBB FAILED, never an exception: BBB clients must see
+ * FAILED, not a 500.
  */
 export async function answerIncoming(gw: Gateway, inc: IncomingCall): Promise<Answer> {
   const started = performance.now();
-  const tenantName = tenantPrefix(inc.url);
-  const apiPath = tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`;
-  const below = tenantName === undefined ? inc.url : inc.url.slice(`/t/${tenantName}`.length);
-  const callName = below.slice(API_PREFIX.length + 1).split('?')[0] || 'index';
-  const known = callName === 'index' || callName in CALLS ? callName : 'unknown';
-  let result: Answer;
-  try {
-    const tenant = tenantName === undefined ? await gw.tenants.forHost(inc.host) : await gw.tenants.named(tenantName);
-    result = await answer(gw, inc, tenant, below, apiPath);
-  } catch (err) {
-    gw.log.error({ err, call: known }, 'BBB API request failed');
-    result = failed(SERVICE_UNAVAILABLE, 'internalError');
-  }
-  gw.metrics.answered(known, result.outcome, (performance.now() - started) / 1000);
-  if (known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
-  return result;
+  const t = targetOf(inc.url);
+  const result = await withinDeadline(gw, t, async () => {
+    const auth = await authenticate(gw, inc, t);
+    if ('answer' in auth) return auth.answer;
+    const limited = await gw.limiter.tenant(auth.call.tenant.name);
+    if (limited) {
+      const error = tooManyRequests(limited);
+      return auth.call.request.callName === 'join' ? joinError(auth.call, error, 'rateLimited') : failed(error, 'rateLimited');
+    }
+    return auth.spec.handler(gw, auth.call);
+  });
+  return counted(gw, t, started, result!);
+}
+
+/** Both steps, for a request without a body to wait for (the join fast path). */
+export async function answerBodiless(gw: Gateway, inc: IncomingCall): Promise<Answer> {
+  return (await screenIncoming(gw, inc)) ?? answerIncoming(gw, inc);
+}
+
+function hasBody(req: FastifyRequest): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return length > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** A fastify error (body too large, bad media type) as a BBB answer; our own bugs are logged. */
+function fastifyErrorAnswer(gw: Gateway, err: { statusCode?: number }): Answer {
+  if (err.statusCode === 413) return failed(BODY_TOO_LARGE, 'bodyTooLarge');
+  if (err.statusCode === 415) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return failed(REQUEST_NOT_RECOGNIZED, 'badRequest');
+  gw.log.error({ err }, 'BBB API request failed');
+  return failed(SERVICE_UNAVAILABLE, 'internalError');
 }
 
 /**
@@ -107,28 +221,38 @@ export async function answerIncoming(gw: Gateway, inc: IncomingCall): Promise<An
  */
 export async function bbbRoutes(app: FastifyInstance, opts: { gateway: Gateway }): Promise<void> {
   const gw = opts.gateway;
-  // Bodies stay raw strings: form bodies take part in the checksum, XML bodies are forwarded.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
-
-  app.setErrorHandler(async (err, req, reply) => {
-    req.log.error({ err }, 'BBB API request failed');
-    gw.metrics.answered('unknown', 'internalError', 0);
-    return send(reply, failed(SERVICE_UNAVAILABLE, 'internalError'));
+  const { settings } = gw;
+  const incoming = (req: FastifyRequest): IncomingCall => ({
+    method: req.method,
+    url: req.raw.url ?? req.url,
+    host: req.headers.host,
+    ...clientAddress(req.raw, gw.trustProxy),
+    contentType: req.headers['content-type'],
+    hasBody: hasBody(req),
+    body: typeof req.body === 'string' ? req.body : undefined,
   });
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
-    send(
-      reply,
-      await answerIncoming(gw, {
-        method: req.method,
-        url: req.raw.url ?? req.url,
-        host: req.headers.host,
-        protocol: req.protocol,
-        contentType: req.headers['content-type'],
-        body: typeof req.body === 'string' ? req.body : undefined,
-      }),
-    );
+  // Bodies stay raw strings: form bodies take part in the checksum, XML bodies are forwarded.
+  // Each kind has its own limit: presentations come as XML, a form is a few parameters.
+  app.removeAllContentTypeParsers();
+  const keep = (_req: FastifyRequest, body: string, done: (err: null, body: string) => void): void => done(null, body);
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string', bodyLimit: settings.AMPHI_FORM_BODY_LIMIT }, keep);
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: settings.AMPHI_XML_BODY_LIMIT }, keep);
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: settings.AMPHI_FORM_BODY_LIMIT }, keep);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const early = await screenIncoming(gw, incoming(req));
+    // The unread body is not wanted: close the connection rather than drain it.
+    if (early) return send(reply.header('connection', 'close'), early);
+  });
+
+  app.setErrorHandler(async (err, _req, reply) => {
+    const answer = fastifyErrorAnswer(gw, err as { statusCode?: number });
+    gw.metrics.answered('unknown', answer.outcome, 0);
+    return send(reply.header('connection', 'close'), answer);
+  });
+
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => send(reply, await answerIncoming(gw, incoming(req)));
 
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
   for (const path of [API_PREFIX, `${API_PREFIX}/*`]) {

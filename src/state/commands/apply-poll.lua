@@ -1,17 +1,26 @@
 --[[
 Writes one successful poll of a server: its measured counters, each meeting's measured load
-(which lowers what the meeting still reserves), re-pins meetings Redis does not know (the
-store rebuilds itself after a data loss), and forgets meetings the server no longer runs —
-except young ones not ended, whose create may still be in flight when the poll was taken.
+(which lowers what the meeting still reserves), each tenant's participants on the server,
+re-pins meetings Redis does not know with the limits they were created with (the store rebuilds
+itself after a data loss), and forgets meetings the server no longer runs — except young ones
+not ended, whose create may still be in flight when the poll was taken.
 
 KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEYS[4] meetings index
-KEYS[5..] per polled meeting, in ARGV order: meeting hash, inside set, pending-joins zset
+KEYS[5] server-tenants set (tenants with a field for this server in their tenant-usage hash)
+then per tenant (3 keys): tenant-meetings set, tenant-usage hash, tenant-pending zset
+then per polled meeting (3 keys): meeting hash, inside set, pending-joins zset
+then per meeting of the server-meetings set the poll did not list (3 keys): the same
 ARGV[1] now  ARGV[2] grace (ms)  ARGV[3] fade (ms)  ARGV[4] serverId  ARGV[5] online-after
-ARGV[6] server fields JSON (measured totals)  ARGV[7] pool key prefix
-ARGV[8] pending window (ms): joins admitted longer ago than this are in the poll's counts by now
-ARGV[9..] per polled meeting 10 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad,
-          info (the meeting as getMeetings described it, JSON: answers getMeetingInfo from state),
-          participants, cameras, userIDs inside (JSON array)
+ARGV[6] server fields JSON (measured totals)
+ARGV[7] pending window (ms): joins admitted longer ago than this are in the poll's counts by now
+ARGV[8] tenant count  ARGV[9] polled meeting count
+then per tenant 2 values: name, its participants on this server (every tenant of the meetings
+     below, and every tenant of the server-tenants set)
+then per polled meeting 14 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad,
+     info (the meeting as getMeetings described it, JSON: answers getMeetingInfo from state),
+     participants, cameras, userIDs inside (JSON array),
+     profile, maxParticipants, moderatorMargin, moderatorPW (its limits; all '' when unknown)
+then per unlisted meeting 3 values: ref, tenant, meetingID
 
 Returns {repinned, forgotten, healthAfter, stateAfter}
 ]]
@@ -20,8 +29,9 @@ local grace = tonumber(ARGV[2])
 local fade = tonumber(ARGV[3])
 local serverId = ARGV[4]
 local onlineAfter = tonumber(ARGV[5])
-local prefix = ARGV[7]
-local pendingWindow = tonumber(ARGV[8])
+local pendingWindow = tonumber(ARGV[7])
+local tenantCount = tonumber(ARGV[8])
+local meetingCount = tonumber(ARGV[9])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
 
@@ -35,13 +45,40 @@ if health ~= 'online' and successes >= onlineAfter then
   redis.call('HSET', KEYS[1], 'health', 'online')
 end
 
+-- Each tenant's field for this server is overwritten, and deleted at zero, so the sum of a
+-- tenant-usage hash is always what the last polls saw.
+local tenants = {}
+for j = 0, tenantCount - 1 do
+  local name, participants = ARGV[10 + j * 2], tonumber(ARGV[11 + j * 2])
+  local t = {meetings = KEYS[6 + j * 3], usage = KEYS[7 + j * 3], pending = KEYS[8 + j * 3]}
+  -- Only a tenant with a participant quota has pending joins to drop.
+  t.tracked = redis.call('EXISTS', t.pending) == 1
+  tenants[name] = t
+  if participants > 0 then
+    redis.call('HSET', t.usage, serverId, participants)
+    redis.call('SADD', KEYS[5], name)
+  else
+    redis.call('HDEL', t.usage, serverId)
+    redis.call('SREM', KEYS[5], name)
+  end
+end
+
+-- Drops joins of a meeting from its tenant's pending joins (entries: meetingID,member).
+local function untrack(t, meetingID, members)
+  local entries = {}
+  for j = 1, #members do entries[j] = meetingID .. ',' .. members[j] end
+  for j = 1, #entries, 500 do redis.call('ZREM', t.pending, unpack(entries, j, math.min(j + 499, #entries))) end
+end
+
 -- A disabled (or panicked) server's meetings are not adopted again: operators took it out.
 local adopt = redis.call('HGET', KEYS[1], 'state') ~= 'disabled'
-local seen = {}
 local repinned = 0
+local keyBase = 5 + tenantCount * 3
+local argBase = 10 + tenantCount * 2
+
 -- What join admission reads: live counts, who is inside, joins not yet visible in the counts.
-local function liveCounts(i, a)
-  local key, inside, pending = KEYS[5 + i * 3], KEYS[6 + i * 3], KEYS[7 + i * 3]
+local function liveCounts(i, a, t)
+  local key, inside, pending = KEYS[keyBase + 1 + i * 3], KEYS[keyBase + 2 + i * 3], KEYS[keyBase + 3 + i * 3]
   redis.call('HSET', key, 'participants', ARGV[a + 7], 'cameras', ARGV[a + 8])
   redis.call('DEL', inside)
   local users = cjson.decode(ARGV[a + 9])
@@ -49,42 +86,60 @@ local function liveCounts(i, a)
     redis.call('SADD', inside, unpack(users, j, math.min(j + 499, #users)))
     redis.call('ZREM', pending, unpack(users, j, math.min(j + 499, #users)))
   end
+  if t.tracked then
+    untrack(t, ARGV[a + 2], users)
+    untrack(t, ARGV[a + 2], redis.call('ZRANGEBYSCORE', pending, '-inf', now - pendingWindow))
+  end
   redis.call('ZREMRANGEBYSCORE', pending, '-inf', now - pendingWindow)
 end
 
-local n = (#ARGV - 8) / 10
-for i = 0, n - 1 do
-  local a = 9 + i * 10
-  local ref, key = ARGV[a], KEYS[5 + i * 3]
-  seen[ref] = true
+local function writeLimits(key, a)
+  if ARGV[a + 11] == '' then return end
+  redis.call('HSET', key, 'profile', ARGV[a + 10], 'maxParticipants', ARGV[a + 11],
+    'moderatorMargin', ARGV[a + 12], 'moderatorPW', ARGV[a + 13])
+end
+
+for i = 0, meetingCount - 1 do
+  local a = argBase + i * 14
+  local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
   local owner = redis.call('HGET', key, 'server')
   if not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
       'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
       'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
+    writeLimits(key, a)
     redis.call('SADD', KEYS[4], ref)
     redis.call('SADD', KEYS[3], ref)
-    liveCounts(i, a)
+    redis.call('SADD', t.meetings, ref)
+    liveCounts(i, a, t)
     repinned = repinned + 1
   elseif owner == serverId then
     redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
-    liveCounts(i, a)
+    -- Repairs what a lost write left out: the tenant's set, limits when the create's own
+    -- record of them is missing (a duplicate create re-placed it after a data loss).
+    redis.call('SADD', t.meetings, ref)
+    if redis.call('HEXISTS', key, 'maxParticipants') == 0 then writeLimits(key, a) end
+    liveCounts(i, a, t)
     local r = redis.call('HGET', KEYS[2], ref)
     if r then
-      local reserved, t = string.match(r, '^([^|]+)|([^|]+)|')
-      if now - tonumber(t) >= fade then
+      local reserved, rt = string.match(r, '^([^|]+)|([^|]+)|')
+      if now - tonumber(rt) >= fade then
         redis.call('HDEL', KEYS[2], ref)
       else
-        redis.call('HSET', KEYS[2], ref, reserved .. '|' .. t .. '|' .. ARGV[a + 5])
+        redis.call('HSET', KEYS[2], ref, reserved .. '|' .. rt .. '|' .. ARGV[a + 5])
       end
     end
   end
 end
 
 local forgotten = 0
-for _, ref in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if not seen[ref] then
-    local key = prefix .. 'meeting:' .. ref
+keyBase = keyBase + meetingCount * 3
+argBase = argBase + meetingCount * 14
+for u = 0, (#ARGV - argBase + 1) / 3 - 1 do
+  local a = argBase + u * 3
+  local ref = ARGV[a]
+  local key, inside, pending = KEYS[keyBase + 1 + u * 3], KEYS[keyBase + 2 + u * 3], KEYS[keyBase + 3 + u * 3]
+  if redis.call('SISMEMBER', KEYS[3], ref) == 1 then
     local m = redis.call('HMGET', key, 'createdAt', 'server', 'endedAt')
     local created = tonumber(m[1]) or 0
     if m[2] ~= serverId then
@@ -92,9 +147,12 @@ for _, ref in ipairs(redis.call('SMEMBERS', KEYS[3])) do
       redis.call('HDEL', KEYS[2], ref)
     elseif now - created > grace or m[3] then
       -- Gone from the server: forgotten once past the grace, or at once if it was ended.
-      redis.call('DEL', key, prefix .. 'inside:' .. ref, prefix .. 'pending:' .. ref)
+      local t = tenants[ARGV[a + 1]]
+      if t.tracked then untrack(t, ARGV[a + 2], redis.call('ZRANGE', pending, 0, -1)) end
+      redis.call('DEL', key, inside, pending)
       redis.call('SREM', KEYS[3], ref)
       redis.call('SREM', KEYS[4], ref)
+      redis.call('SREM', t.meetings, ref)
       redis.call('HDEL', KEYS[2], ref)
       forgotten = forgotten + 1
     end

@@ -1,14 +1,20 @@
 --[[
 Places a meeting on the first candidate that still fits on live counters, and reserves its
 expected load there, in one atomic step: N gateways placing concurrently never over-commit.
+The tenant's quotas are checked in the same step and the meeting counts against them at once,
+so concurrent creates of one tenant never exceed them either.
 
 KEYS[1]  meeting hash            KEYS[2]  meetings index (set of refs)
+KEYS[3]  tenant-meetings set     KEYS[4]  tenant-usage hash (server id -> polled participants)
+KEYS[5]  tenant-pending zset (joins admitted since the polls)
 then per candidate i (3 keys):   server hash, reservations hash, server-meetings set
 ARGV[1] now (ms)  ARGV[2] fade (ms)  ARGV[3] need (units)  ARGV[4] sampled count
 ARGV[5] meeting ref  ARGV[6] tenant  ARGV[7] meetingID  ARGV[8] upstreamID  ARGV[9] extra JSON
-ARGV[10..] candidate server ids, in the order the pure ranking chose
+ARGV[10] tenant maxMeetings  ARGV[11] tenant maxParticipants (each 0: no quota)  ARGV[12] pending TTL (ms)
+ARGV[13..] candidate server ids, in the order the pure ranking chose
 
-Returns {'existing', serverId} | {'placed', serverId, headroom} | {'overcommitted', serverId, headroom} | {'none'}
+Returns {'existing', serverId} | {'quota', 'maxMeetings' | 'maxParticipants'}
+      | {'placed', serverId, headroom} | {'overcommitted', serverId, headroom} | {'none'}
 ]]
 local now = tonumber(ARGV[1])
 local fade = tonumber(ARGV[2])
@@ -18,9 +24,19 @@ local sampled = tonumber(ARGV[4])
 local existing = redis.call('HGET', KEYS[1], 'server')
 if existing then return {'existing', existing} end
 
+-- Quotas (policy/tenants.ts quotaRefusal words them): one more meeting must fit, and the
+-- tenant must have a seat left for it (polled participants plus joins admitted since).
+local maxMeetings, maxParticipants = tonumber(ARGV[10]), tonumber(ARGV[11])
+if maxMeetings > 0 and redis.call('SCARD', KEYS[3]) + 1 > maxMeetings then return {'quota', 'maxMeetings'} end
+if maxParticipants > 0 then
+  local participants = redis.call('ZCOUNT', KEYS[5], '(' .. (now - tonumber(ARGV[12])), '+inf')
+  for _, v in ipairs(redis.call('HVALS', KEYS[4])) do participants = participants + tonumber(v) end
+  if participants >= maxParticipants then return {'quota', 'maxParticipants'} end
+end
+
 -- Live headroom of candidate i, or nil when it cannot take meetings.
 local function headroom(i)
-  local base = 2 + (i - 1) * 3
+  local base = 5 + (i - 1) * 3
   local s = redis.call('HMGET', KEYS[base + 1], 'capacity', 'measuredLoad', 'state', 'health')
   if s[3] ~= 'enabled' or s[4] ~= 'online' then return nil end
   local load = tonumber(s[2]) or 0
@@ -36,7 +52,7 @@ local function headroom(i)
   return (tonumber(s[1]) or 0) - load
 end
 
-local count = #ARGV - 9
+local count = #ARGV - 12
 local chosen, chosenRoom, best, bestRoom = nil, nil, nil, nil
 for i = 1, count do
   local room = headroom(i)
@@ -61,12 +77,13 @@ if chosen == nil then
   chosen, chosenRoom, outcome = best, bestRoom, 'overcommitted'
 end
 
-local base = 2 + (chosen - 1) * 3
-local serverId = ARGV[9 + chosen]
+local base = 5 + (chosen - 1) * 3
+local serverId = ARGV[12 + chosen]
 redis.call('HSET', KEYS[1], 'server', serverId, 'tenant', ARGV[6], 'meetingID', ARGV[7],
   'upstreamID', ARGV[8], 'createdAt', now, 'reserved', need, 'status', 'creating', 'extra', ARGV[9])
 if outcome == 'overcommitted' then redis.call('HSET', KEYS[1], 'overcommitted', 1) end
 redis.call('SADD', KEYS[2], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('SADD', KEYS[base + 3], ARGV[5])
 redis.call('HSET', KEYS[base + 2], ARGV[5], need .. '|' .. now .. '|0')
 return {outcome, serverId, tostring(chosenRoom)}

@@ -4,7 +4,15 @@ import { renderCreate, renderFailed } from '../../../bbb/responses.js';
 import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
 import { checkCreateParams, metadataOf, parseBoolean } from '../../../bbb/validate.js';
 import { parseServerTags } from '../../../placement/choose.js';
-import { checkCreateQuota, type MeetingPolicy, type QuotaDecision, reservationFor, resolveMeetingPolicy, tenantPolicy } from '../../../policy/index.js';
+import {
+  isGatewayMetadata,
+  limitsMetadata,
+  type MeetingPolicy,
+  quotaRefusal,
+  reservationFor,
+  resolveMeetingPolicy,
+  tenantPolicy,
+} from '../../../policy/index.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import type { ServerRecord } from '../../../state/types.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
@@ -43,9 +51,7 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
     await gw.store.meetings.forget(tenant, meetingID, existing.server);
   }
 
-  const quota = await checkQuota(gw, tenant);
-  if (!quota.ok) return xml(renderFailed({ messageKey: 'quotaExceeded', message: quota.message }), 'quotaExceeded');
-
+  const tenantRules = tenantPolicy(policy, tenant);
   const exclude = new Set<string>();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const started = performance.now();
@@ -56,9 +62,14 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
       need: reservationFor(policy, decided.expected),
       tags: parseServerTags(params.get('meta_server-tag')),
       extra: { profile: decided.profile },
+      // Checked and counted in the placing step: concurrent creates never exceed them.
+      quotas: tenantRules.quotas,
       exclude,
     });
     gw.metrics.placementSeconds.observe({ outcome: placed.outcome }, (performance.now() - started) / 1000);
+    if (placed.outcome === 'quota') {
+      return xml(renderFailed({ messageKey: 'quotaExceeded', message: quotaRefusal(tenantRules, placed.quota).message }), 'quotaExceeded');
+    }
     if (placed.outcome === 'none') return xml(renderFailed(NO_SERVER), 'noServer');
     const server = await gw.pool.server(placed.server);
     if (!server) return xml(renderFailed(NO_SERVER), 'noServer');
@@ -70,17 +81,13 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   return xml(renderFailed(NO_SERVER), 'noServer');
 }
 
-/** Tenant quotas (concurrent meetings, participants) from the policy, checked before placing. */
-async function checkQuota(gw: Gateway, tenant: string): Promise<QuotaDecision> {
-  const limits = tenantPolicy(gw.policies.current(), tenant);
-  if (limits.quotas.maxMeetings === undefined && limits.quotas.maxParticipants === undefined) return { ok: true };
-  return checkCreateQuota(limits, await gw.store.meetings.usage(tenant));
-}
-
-/** The caller's parameters with the policy's enforced ones set over them. */
+/**
+ * The caller's parameters with the policy's enforced ones set over them, and the meeting's
+ * limits recorded in its metadata (the caller's own values for those names dropped).
+ */
 function upstreamParams(params: ReadonlyMap<string, string>, upstreamID: string, decided: MeetingPolicy): [string, string][] {
-  const enforced = new Map(decided.bbbParams);
-  const out = forwardParams(params, upstreamID).filter(([key]) => !enforced.has(key));
+  const enforced = new Map([...decided.bbbParams, ...limitsMetadata(decided)]);
+  const out = forwardParams(params, upstreamID).filter(([key]) => !enforced.has(key) && !isGatewayMetadata(key));
   return [...out, ...enforced];
 }
 
@@ -98,17 +105,17 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
   const tenant = call.tenant.name;
   const meetingID = call.request.params.get('meetingID')!;
   const body = call.request.xmlBody;
+  const upstream = upstreamParams(call.request.params, upstreamID, decided);
   try {
-    const result = await gw.pool
-      .client(server)
-      .create(upstreamParams(call.request.params, upstreamID, decided), body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
+    const result = await gw.pool.client(server).create(upstream, body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
     const duplicate = result.messageKey === BBB_ERRORS.duplicateWarning.messageKey;
     const local: CreateResult = { ...result, meetingID, ...(duplicate ? {} : policyNote(decided)) };
     // A duplicate keeps the limits it was created with; only a fresh create sets them.
     const limits = duplicate
       ? undefined
       : { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
-    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, call.request.params), limits);
+    // Described as the server holds it: the enforced limits and the gateway's metadata.
+    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, new Map(upstream)), limits);
     gw.meetingLists.invalidate(tenant);
     return {
       xml: renderCreate(local),

@@ -24,27 +24,30 @@ export async function apiIndex(_gw: Gateway, call: Call, apiPath: string): Promi
   return xml(renderApiVersion({ version: '2.0', apiVersion: '2.0', bbbVersion: '', apiUrl: `${call.publicBase}${apiPath}` }));
 }
 
-export const CALLS: Readonly<Record<string, CallSpec>> = {
-  create: { handler: create, methods: GET_POST },
-  join: { handler: join, methods: ['GET'] }, // POST on join was removed in BBB 2.6.18 / 2.7.8
-  end: { handler: end, methods: GET_POST },
-  isMeetingRunning: { handler: isMeetingRunning, methods: GET_POST },
-  getMeetingInfo: { handler: getMeetingInfo, methods: GET_POST },
-  getMeetings: { handler: getMeetings, methods: GET_POST },
-  insertDocument: { handler: forwardToMeeting, methods: ['POST'] },
-  sendChatMessage: { handler: forwardToMeeting, methods: ['GET'] },
-  getRecordings: { handler: getRecordings, methods: GET_POST, legacyChecksum: true },
-  publishRecordings: { handler: publishRecordings, methods: GET_POST, legacyChecksum: true },
-  deleteRecordings: { handler: deleteRecordings, methods: GET_POST, legacyChecksum: true },
-  updateRecordings: { handler: updateRecordings, methods: GET_POST, legacyChecksum: true },
-  // Real BBB calls a pool gateway does not serve (client-internal, webhooks, text tracks).
-  getSessions: { handler: unsupported, methods: GET_POST },
-  getJoinUrl: { handler: unsupported, methods: GET_POST },
-  getRecordingTextTracks: { handler: unsupported, methods: GET_POST, legacyChecksum: true },
-  putRecordingTextTrack: { handler: unsupported, methods: ['POST'], legacyChecksum: true },
-  'hooks/create': { handler: unsupported, methods: ['GET'] },
-  'hooks/destroy': { handler: unsupported, methods: ['GET'] },
-  'hooks/list': { handler: unsupported, methods: ['GET'] },
-};
+// A Map, not an object literal: a call named `constructor` or `__proto__` must find nothing.
+export const CALLS: ReadonlyMap<string, CallSpec> = new Map(
+  Object.entries({
+    create: { handler: create, methods: GET_POST },
+    join: { handler: join, methods: ['GET'] }, // POST on join was removed in BBB 2.6.18 / 2.7.8
+    end: { handler: end, methods: GET_POST },
+    isMeetingRunning: { handler: isMeetingRunning, methods: GET_POST },
+    getMeetingInfo: { handler: getMeetingInfo, methods: GET_POST },
+    getMeetings: { handler: getMeetings, methods: GET_POST },
+    insertDocument: { handler: forwardToMeeting, methods: ['POST'] },
+    sendChatMessage: { handler: forwardToMeeting, methods: ['GET'] },
+    getRecordings: { handler: getRecordings, methods: GET_POST, legacyChecksum: true },
+    publishRecordings: { handler: publishRecordings, methods: GET_POST, legacyChecksum: true },
+    deleteRecordings: { handler: deleteRecordings, methods: GET_POST, legacyChecksum: true },
+    updateRecordings: { handler: updateRecordings, methods: GET_POST, legacyChecksum: true },
+    // Real BBB calls a pool gateway does not serve (client-internal, webhooks, text tracks).
+    getSessions: { handler: unsupported, methods: GET_POST },
+    getJoinUrl: { handler: unsupported, methods: GET_POST },
+    getRecordingTextTracks: { handler: unsupported, methods: GET_POST, legacyChecksum: true },
+    putRecordingTextTrack: { handler: unsupported, methods: ['POST'], legacyChecksum: true },
+    'hooks/create': { handler: unsupported, methods: ['GET'] },
+    'hooks/destroy': { handler: unsupported, methods: ['GET'] },
+    'hooks/list': { handler: unsupported, methods: ['GET'] },
+  } satisfies Record<string, CallSpec>),
+);
 
 export const REQUEST_NOT_RECOGNIZED = BBB_ERRORS.requestNotRecognized;

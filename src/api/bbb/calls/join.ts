@@ -1,30 +1,30 @@
 import { signQuery } from '../../../bbb/checksum.js';
 import { BBB_ERRORS } from '../../../bbb/errors.js';
-import { percentEncode } from '../../../bbb/request.js';
-import { admitJoin, type JoinDecision, maxParticipantsAt } from '../../../policy/index.js';
-import type { JoinCount } from '../../../state/meeting-directory.js';
+import { encodeQuery } from '../../../bbb/client.js';
+import { admitJoin, type JoinDecision, maxParticipantsAt, participantQuota } from '../../../policy/index.js';
+import type { JoinCount, Joiner } from '../../../state/meeting-directory.js';
 import { joinErrorRedirectUrl, renderFailed } from '../../../bbb/responses.js';
 import type { BbbMessage } from '../../../bbb/types.js';
 import { checkJoinParams, parseBoolean } from '../../../bbb/validate.js';
-import { DEFAULT_TENANT, toUpstreamId } from '../../../state/namespace.js';
+import { toUpstreamId } from '../../../state/namespace.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
-import { upstreamFailure } from './upstream.js';
+import { forwardParams, upstreamFailure } from './upstream.js';
 
 /**
- * join: 302 to the meeting's server, with the client's query (order and encoding kept) signed
- * again with that server's secret. One Redis read; the server record comes from the cached
- * pool view. With redirect=false the server's XML answer is passed through.
+ * join: 302 to the meeting's server, with the client's parameters as parsed (meeting ID in its
+ * namespace) signed again with that server's secret. One Redis call; the server record comes
+ * from the cached pool view. With redirect=false the server's XML answer is passed through.
  */
 export async function join(gw: Gateway, call: Call): Promise<Answer> {
-  const { params, rawQuery } = call.request;
+  const { params } = call.request;
   const meetingID = params.get('meetingID');
   const fullName = params.get('fullName');
   // An unnamed join is refused before it is counted against the meeting's capacity.
   const counted =
     meetingID === undefined || fullName === undefined || fullName.trim() === ''
       ? undefined
-      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, params.get('userID') || undefined);
+      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, joinerOf(call), participantQuota(gw.policies.current(), call.tenant.name));
   const server = counted === undefined ? undefined : await gw.pool.server(counted.server);
   const reachable = isReachable(server);
   const invalid = checkJoinParams(params, counted !== undefined && reachable);
@@ -39,8 +39,8 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
     return joinError(call, BBB_ERRORS.maxParticipantsReached, admission.reason);
   }
 
-  const upstreamID = toUpstreamId(call.tenant.name, meetingID!);
-  const query = upstreamQuery(rawQuery, call.tenant.name === DEFAULT_TENANT ? undefined : upstreamID);
+  // Built from the parsed parameters, never the raw text: what was checked is what is sent.
+  const query = encodeQuery(forwardParams(params, toUpstreamId(call.tenant.name, meetingID!)));
   if (parseBoolean(params.get('redirect'), true)) {
     return { redirect: `${server.url}/join?${signQuery('join', query, server.secret, gw.settings.AMPHI_UPSTREAM_ALGORITHM)}`, outcome: 'success' };
   }
@@ -52,11 +52,16 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
   }
 }
 
-// Characters a browser (WHATWG URL parser) or undici would percent-encode when following the
-// redirect: encoding them before signing keeps the signed bytes the bytes the server receives.
-const URL_UNSAFE = /[^\x21-\x7e]|["'<>`]/gu;
+/** The joining user for admission: its userID, else the signed URL (replays are one seat). */
+function joinerOf(call: Call): Joiner {
+  const userID = call.request.params.get('userID');
+  return userID ? { userID } : { signedUrl: `${call.tenant.name}\n${call.request.rawQuery}` };
+}
 
-/** The camera rule at the meeting's live camera count, and its own limits (policy/admission.ts). */
+/**
+ * The camera rule at the meeting's live camera count, its own limits, and the tenant's
+ * participant quota (policy/admission.ts).
+ */
 function admit(gw: Gateway, c: JoinCount, params: ReadonlyMap<string, string>): JoinDecision {
   const role = params.get('role')?.toUpperCase();
   const password = params.get('password');
@@ -69,23 +74,40 @@ function admit(gw: Gateway, c: JoinCount, params: ReadonlyMap<string, string>): 
     isInside: c.rejoin,
     role: moderator ? 'moderator' : 'viewer',
     moderatorMargin: c.moderatorMargin,
+    tenantQuota: c.tenantQuota && {
+      maxParticipants: c.tenantQuota.maxParticipants,
+      participants: c.tenantQuota.participants,
+      pendingJoins: c.tenantQuota.pendingOthers,
+    },
   });
 }
 
-/** The raw query without its checksum, with the meeting ID moved into the tenant namespace. */
-export function upstreamQuery(rawQuery: string, upstreamID: string | undefined): string {
-  return rawQuery
-    .split('&')
-    .filter((part) => part !== '' && !part.startsWith('checksum='))
-    .map((part) => (upstreamID !== undefined && part.startsWith('meetingID=') ? `meetingID=${encodeURIComponent(upstreamID)}` : part))
-    .join('&')
-    .replace(URL_UNSAFE, percentEncode);
+/**
+ * Where a join error may send the browser: the caller's errorRedirectUrl or logoutURL when the
+ * request was signed (as BBB does) and the URL is a plain http(s) one, else our own base. An
+ * unsigned request never chooses the target: that would make the gateway an open redirect.
+ */
+function errorRedirectBase(call: Call, signed: boolean): string {
+  const { params } = call.request;
+  const asked = signed ? params.get('errorRedirectUrl') || params.get('logoutURL') : undefined;
+  return (asked && plainHttpUrl(asked)) || call.publicBase;
 }
 
-/** BBB answers join errors with a redirect to the logout URL, or XML when redirect=false. */
-export function joinError(call: Call, error: BbbMessage, outcome: string): Answer {
+/** The URL in ASCII (WHATWG serialization) without its fragment, when it is http(s). */
+function plainHttpUrl(text: string): string | undefined {
+  if (!URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  url.hash = '';
+  return url.href;
+}
+
+/**
+ * BBB answers join errors with a redirect to the error or logout URL, or XML when
+ * redirect=false. `signed`: the checksum was verified (the caller chose the URLs).
+ */
+export function joinError(call: Call, error: BbbMessage, outcome: string, signed = true): Answer {
   const { params } = call.request;
   if (!parseBoolean(params.get('redirect'), true)) return xml(renderFailed(error), outcome);
-  const base = params.get('errorRedirectUrl') || params.get('logoutURL') || call.publicBase;
-  return { redirect: joinErrorRedirectUrl(base, [error]), outcome };
+  return { redirect: joinErrorRedirectUrl(errorRedirectBase(call, signed), [error]), outcome };
 }

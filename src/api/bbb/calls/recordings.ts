@@ -35,7 +35,7 @@ function ownRecordings(tenant: string, tenantNames: ReadonlySet<string>, recordi
   const own: Recording[] = [];
   for (const r of recordings) {
     const owner = fromUpstreamId(r.meetingID, tenantNames);
-    if (owner.tenant === tenant) own.push({ ...r, meetingID: owner.meetingID });
+    if (owner?.tenant === tenant) own.push({ ...r, meetingID: owner.meetingID });
   }
   return own;
 }
