@@ -58,7 +58,7 @@ async function openSession(env: NodeJS.ProcessEnv): Promise<{ session: AdminSess
     );
   }
   // One attempt, no background reconnects: a CLI should fail fast and exit.
-  const redis = createRedis(settings.REDIS_URL, { lazyConnect: true, retryStrategy: () => null });
+  const redis = createRedis(settings.REDIS_URL, { lazyConnect: true, retryStrategy: () => null, commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', () => {}); // failures surface through the rejected commands below
   try {
     await redis.connect();

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { computeChecksum } from '../../src/bbb/checksum.js';
+import { BbbClient } from '../../src/bbb/client.js';
 import { startTestPool, GATEWAY_SECRET, type TestGateway, type TestPool } from '../helpers/gateway.js';
 
 const signedPath = (call: string, query: string, secret = GATEWAY_SECRET, prefix = '') =>
@@ -154,6 +155,36 @@ describe('gateway request path against hostile clients', () => {
     const upstreamIDs = pool.cluster.servers().flatMap(({ server }) => server.state().meetings.map((m) => m.meetingID));
     expect(upstreamIDs).toEqual(expect.arrayContaining(['acme~victim', 'acme%7Evictim']));
     expect((await gw.clientFor('/t/acme', 'acme-secret').getMeetingInfo('victim')).meetingName).toBe('Victim room');
+  });
+
+  it('refuses a tenant meeting ID that would not fit BBB limits once namespaced', async () => {
+    const acme = gw.clientFor('/t/acme', 'acme-secret');
+    await expect(acme.create([['meetingID', 'x'.repeat(252)], ['name', 'Long']])).rejects.toMatchObject({ messageKey: 'sizeError' });
+    expect((await acme.create([['meetingID', 'y'.repeat(251)], ['name', 'Long enough']])).meetingID).toBe('y'.repeat(251));
+  });
+
+  it('never lets a client create a breakout room that the poller would file under another tenant', async () => {
+    const victim = pool.cluster
+      .servers()
+      .flatMap(({ server }) => server.state().meetings)
+      .find((m) => m.meetingID === 'acme~victim')!;
+    const created = await gw.client.create([
+      ['meetingID', 'fake-breakout'],
+      ['name', 'Fake breakout'],
+      ['isBreakout', 'true'],
+      ['parentMeetingID', victim.internalMeetingID],
+      ['sequence', '1'],
+    ]);
+    expect(created.meetingID).toBe('fake-breakout');
+    // Asked of the server itself: the gateway's own answer would not show what BBB made of it.
+    const infos = await Promise.all(
+      pool.cluster.servers().map(({ server }) =>
+        new BbbClient({ apiUrl: server.apiUrl, secret: server.secret, timeoutMs: 2000 }).getMeetingInfo('fake-breakout').catch(() => undefined),
+      ),
+    );
+    const onServer = infos.filter((i) => i !== undefined);
+    expect(onServer).toHaveLength(1);
+    expect(onServer[0]!.isBreakout).toBe(false);
   });
 
   it('does not move default-tenant meetings to a tenant added later with their prefix', async () => {

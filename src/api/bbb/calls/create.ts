@@ -13,7 +13,7 @@ import {
   resolveMeetingPolicy,
   tenantPolicy,
 } from '../../../policy/index.js';
-import { toUpstreamId } from '../../../state/namespace.js';
+import { fitsUpstream, toUpstreamId } from '../../../state/namespace.js';
 import type { ServerRecord } from '../../../state/types.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
@@ -38,6 +38,8 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   if (invalid) return xml(renderFailed(invalid), 'invalid');
   const tenant = call.tenant.name;
   const meetingID = params.get('meetingID')!;
+  // The namespace makes the ID longer on the server, which holds it to 256 characters too.
+  if (!fitsUpstream(tenant, meetingID)) return xml(renderFailed(BBB_ERRORS.meetingIdSize), 'invalid');
   const upstreamID = toUpstreamId(tenant, meetingID);
   const policy = gw.policies.current();
   const decided = resolveMeetingPolicy(policy, tenant, params);
@@ -82,12 +84,19 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
 }
 
 /**
+ * BBB creates breakout rooms itself; a client asking for one names a parent meeting by its
+ * internal ID, and the poller files breakouts under their parent's tenant, so these would let
+ * a tenant plant a meeting in another tenant's name.
+ */
+const BREAKOUT_ONLY: ReadonlySet<string> = new Set(['isBreakout', 'parentMeetingID', 'sequence']);
+
+/**
  * The caller's parameters with the policy's enforced ones set over them, and the meeting's
  * limits recorded in its metadata (the caller's own values for those names dropped).
  */
 function upstreamParams(params: ReadonlyMap<string, string>, upstreamID: string, decided: MeetingPolicy): [string, string][] {
   const enforced = new Map([...decided.bbbParams, ...limitsMetadata(decided)]);
-  const out = forwardParams(params, upstreamID).filter(([key]) => !enforced.has(key) && !isGatewayMetadata(key));
+  const out = forwardParams(params, upstreamID).filter(([key]) => !enforced.has(key) && !isGatewayMetadata(key) && !BREAKOUT_ONLY.has(key));
   return [...out, ...enforced];
 }
 
