@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { computeChecksum } from '../../src/bbb/checksum.js';
 import { BbbClient } from '../../src/bbb/client.js';
+import { Poller, pollerSettings } from '../../src/poller/poller.js';
 import { startTestPool, GATEWAY_SECRET, type TestGateway, type TestPool } from '../helpers/gateway.js';
 
 const signedPath = (call: string, query: string, secret = GATEWAY_SECRET, prefix = '') =>
@@ -191,8 +192,12 @@ describe('gateway request path against hostile clients', () => {
     await gw.client.create([['meetingID', 'newco~lesson'], ['name', 'Default lesson']]);
     await pool.store.tenants.put({ name: 'newco', secrets: ['newco-secret'], hostnames: [], settings: {} });
     const newco = gw.clientFor('/t/newco', 'newco-secret');
+    // The poller files what it finds on the servers under their owners.
+    const poller = new Poller({ ...pollerSettings(pool.settings), store: pool.pollerStore() });
+    await poller.pollOnce();
     await new Promise((r) => setTimeout(r, 2100)); // the gateway re-reads tenants every 2 s
     expect(await newco.getMeetings()).toEqual([]);
+    expect((await pool.store.meetings.list('newco')).map((m) => m.meetingID)).toEqual([]);
     expect((await gw.client.getMeetingInfo('newco~lesson')).meetingName).toBe('Default lesson');
   });
 });
