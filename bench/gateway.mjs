@@ -33,7 +33,7 @@ async function startPool(servers, redisUrl) {
 async function startGateway(redisUrl, port) {
   // Rate limits stay on (their counting is part of every answer's cost) but out of reach: the
   // load generator is one address and one tenant.
-  const env = { REDIS_URL: redisUrl, AMPHI_SECRET: SECRET, PORT: String(port), LOG_LEVEL: 'warn', AMPHI_RATE_LIMIT_PER_IP: process.env.B_IP ?? '1000000000', AMPHI_RATE_LIMIT_PER_TENANT: process.env.B_T ?? '1000000000' };
+  const env = { REDIS_URL: redisUrl, AMPHI_SECRET: SECRET, PORT: String(port), LOG_LEVEL: 'warn', AMPHI_RATE_LIMIT_PER_IP: '1000000000', AMPHI_RATE_LIMIT_PER_TENANT: '1000000000' };
   return startCli(['gateway'], env, /listening on (http:\/\/\S+)\/bigbluebutton/);
 }
 
