@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -11,7 +11,7 @@ import { registerAdminApi } from './admin/routes.js';
 import { Placer } from './bbb/placer.js';
 import { PoolView } from './bbb/pool-view.js';
 import { joinFastPath } from './bbb/join-fast-path.js';
-import { bbbRoutes } from './bbb/routes.js';
+import { badUrlAnswer, bbbRoutes, send } from './bbb/routes.js';
 import { TenantDirectory } from './bbb/tenants.js';
 import { BbbRateLimiter } from './bbb/rate-limit.js';
 import { trustProxy } from './http/client-address.js';
@@ -65,6 +65,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // than answered fastify's JSON 503, which no BBB client understands; /ready says 503 itself.
     return503OnClosing: false,
     trustProxy: trust,
+    // An undecodable path never reaches a route: on the BBB API it still gets BBB's answer.
+    frameworkErrors: (err, req, res) => {
+      const reply = res as FastifyReply;
+      const answer = err.code === 'FST_ERR_BAD_URL' ? badUrlAnswer(req.raw.url ?? req.url) : undefined;
+      if (answer) return send(reply, answer);
+      return reply.code(err.statusCode ?? 400).send({ statusCode: err.statusCode ?? 400, code: err.code, error: 'Bad Request', message: err.message });
+    },
   });
   const metrics = opts.metrics ?? createGatewayMetrics();
   const policies = opts.policies ?? (await openWatchedPolicy(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR, app.log));

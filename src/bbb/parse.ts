@@ -29,6 +29,10 @@ export type XmlNode = Record<string, unknown>;
 const ESCAPE = '#';
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
+function isFormatting(text: string, isLeaf: boolean): boolean {
+  return /^\s*$/.test(text) && (!isLeaf || /[\r\n]/.test(text));
+}
+
 // fast-xml-parser: xml2js parsing dominated a poll round over 200 servers (bench/poll-round).
 // Set up for simple shapes: text as strings, attributes under `$` and the text beside them
 // under `_`, nothing converted to numbers.
@@ -39,7 +43,11 @@ const parser = new XMLParser({
   textNodeName: '_',
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  // Text is kept exactly (meeting IDs differing only by surrounding spaces are different
+  // meetings); only the indentation between elements goes. bbb-web strips control characters
+  // from every value, so whitespace with a line break in it is never data.
+  trimValues: false,
+  tagValueProcessor: (_name, value, _path, _hasAttributes, isLeaf) => (isFormatting(value, isLeaf) ? '' : value),
   ignoreDeclaration: true,
   // Metadata names are the caller's (meta_constructor is valid BBB): names fast-xml-parser
   // refuses or renames are escaped with a character no XML name has, and recordOf unescapes.

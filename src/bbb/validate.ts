@@ -54,3 +54,9 @@ export function metadataOf(params: ReadonlyMap<string, string>): Record<string, 
 export function parseBoolean(value: string | undefined, fallback = false): boolean {
   return value === undefined ? fallback : value.toLowerCase() === 'true';
 }
+
+/** join's `redirect`: true unless given non-empty and not "true" (bbb-web skips an empty value). */
+export function joinRedirects(params: ReadonlyMap<string, string>): boolean {
+  const value = params.get('redirect');
+  return value === undefined || value === '' || value.toLowerCase() === 'true';
+}

@@ -23,6 +23,7 @@ import {
   renderUpdated,
 } from '../bbb/responses.js';
 import type { BbbMessage } from '../bbb/types.js';
+import { joinRedirects } from '../bbb/validate.js';
 import { meetingIdViolations } from './meeting-model.js';
 import type { MeetingModel, Params, SimMeeting } from './meeting-model.js';
 import { firstViolation } from './precedence.js';
@@ -174,15 +175,9 @@ function create(ctx: ApiContext, params: Params): SimResponse {
 
 function join(ctx: ApiContext, params: Params): SimResponse {
   const r = ctx.model.join(params, ctx.clientUrl);
-  if (r.ok) return wantsRedirect(params) ? redirectResponse(r.result.url) : xmlResponse(renderJoin(r.result));
+  if (r.ok) return joinRedirects(params) ? redirectResponse(r.result.url) : xmlResponse(renderJoin(r.result));
   if (!r.redirectable) return failed(r.error);
   return joinError(ctx, params, r.error, r.meeting?.logoutURL);
-}
-
-/** `redirect` defaults to true; when given, only "true" (any case) keeps it (parseBoolean). */
-function wantsRedirect(params: Params): boolean {
-  const v = params.get('redirect');
-  return v === undefined || v === '' || v.toLowerCase() === 'true';
 }
 
 /**
@@ -190,7 +185,7 @@ function wantsRedirect(params: Params): boolean {
  * join's errorRedirectUrl, else a logoutURL (join param, then the meeting's), else the server.
  */
 function joinError(ctx: ApiContext, params: Params, error: BbbMessage, meetingLogoutUrl?: string): SimResponse {
-  if (!wantsRedirect(params)) return failed(error);
+  if (!joinRedirects(params)) return failed(error);
   const meetingID = params.get('meetingID');
   const logout = meetingLogoutUrl ?? (meetingID === undefined ? undefined : ctx.model.meeting(meetingID)?.logoutURL);
   const base = params.get('errorRedirectUrl') || params.get('logoutURL') || logout || `${ctx.baseUrl}/`;

@@ -1,6 +1,8 @@
 // The answer a simulator handler produces; sim-server.ts writes it to the socket. Keeping
 // handlers free of node:http makes them testable and lets faults rewrite an answer.
 
+import { percentEncode } from '../bbb/request.js';
+
 export interface SimResponse {
   status: number;
   headers: Readonly<Record<string, string>>;
@@ -26,9 +28,10 @@ export const jsonResponse = (status: number, value: unknown): SimResponse => ({
   body: JSON.stringify(value),
 });
 
+// A header value must be ASCII: a caller's non-ASCII logoutURL is sent percent-encoded.
 export const redirectResponse = (location: string): SimResponse => ({
   status: 302,
-  headers: { Location: location, 'Cache-Control': 'no-cache' },
+  headers: { Location: location.replace(/[^\x21-\x7e]/gu, percentEncode), 'Cache-Control': 'no-cache' },
   body: '',
 });
 

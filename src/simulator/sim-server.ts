@@ -356,6 +356,11 @@ export class SimServer {
 
 function send(res: ServerResponse, r: SimResponse): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
-  res.end(r.body);
+  try {
+    res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
+    res.end(r.body);
+  } catch {
+    // A header Node refuses: a 500, as a servlet container would answer, never a crash.
+    if (!res.headersSent) res.writeHead(500).end();
+  }
 }

@@ -117,16 +117,24 @@ export class MeetingDirectory {
    * The upstream create succeeded: the poller may now treat the meeting like any other, and
    * getMeetingInfo answers from `info` until the first poll describes it.
    */
-  async markRunning(tenant: string, meetingID: string, info: MeetingInfo, limits?: MeetingLimits): Promise<void> {
+  async markRunning(tenant: string, meetingID: string, fresh?: { info: MeetingInfo; limits: MeetingLimits }): Promise<void> {
     const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
-    const fields: Record<string, string | number> = { status: 'running', info: JSON.stringify(info) };
-    if (limits) {
-      fields.profile = limits.profile;
-      fields.maxParticipants = limits.maxParticipants;
-      fields.moderatorMargin = limits.moderatorMargin;
-      fields.moderatorPW = info.moderatorPW ?? '';
+    // A duplicate create leaves what the polls measured (attendees, counts) as it is.
+    if (!fresh) {
+      await this.ctx.redis.hset(key, 'status', 'running');
+      return;
     }
-    await this.ctx.redis.hset(key, fields);
+    const { info, limits } = fresh;
+    const fields = {
+      status: 'running',
+      info: JSON.stringify(info),
+      profile: limits.profile,
+      maxParticipants: limits.maxParticipants,
+      moderatorMargin: limits.moderatorMargin,
+      moderatorPW: info.moderatorPW ?? '',
+    };
+    // A new meeting under the ID of one ended moments ago is not ended.
+    await this.ctx.redis.multi().hset(key, fields).hdel(key, 'endedAt').exec();
   }
 
   /**

@@ -158,6 +158,25 @@ describe('gateway request path against hostile clients', () => {
     expect((await gw.clientFor('/t/acme', 'acme-secret').getMeetingInfo('victim')).meetingName).toBe('Victim room');
   });
 
+  it('answers an undecodable API path with BBB XML, not fastify JSON', async () => {
+    for (const path of ['/bigbluebutton/api/%FF', '/bigbluebutton/api/join%C3%28x', '/t/%E2%82/bigbluebutton/api/getMeetings']) {
+      const res = await get(path);
+      expect(res.statusCode).toBe(200);
+      expect(await res.body.text()).toContain('<messageKey>validationError</messageKey>');
+    }
+  });
+
+  it('reads an empty redirect as BBB does (a redirect), and never passes a non-200 upstream answer on', async () => {
+    const res = await get(signedPath('join', 'meetingID=own&fullName=Empty&redirect='));
+    await res.body.dump();
+    expect(res.statusCode).toBe(302);
+    // A query the server refuses outright (over its header limit) is a FAILED answer, not an empty 200.
+    const huge = await get(signedPath('join', `meetingID=own&fullName=Huge&redirect=false&userdata-x=${'%25'.repeat(5000)}`));
+    const body = await huge.body.text();
+    expect(huge.statusCode).toBe(200);
+    expect(body).toContain('<returncode>FAILED</returncode>');
+  });
+
   it('refuses a tenant meeting ID that would not fit BBB limits once namespaced', async () => {
     const acme = gw.clientFor('/t/acme', 'acme-secret');
     await expect(acme.create([['meetingID', 'x'.repeat(252)], ['name', 'Long']])).rejects.toMatchObject({ messageKey: 'sizeError' });
@@ -294,5 +313,47 @@ describe('gateway request deadline', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('gateway meeting state after a repeated create and after end', () => {
+  let pool: TestPool;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    pool = await startTestPool({ servers: 1, label: 'lifecycle' });
+    gw = await pool.startGateway();
+  });
+  afterAll(() => pool.close());
+
+  /** A browser following a join: the gateway, the server's API, then its client page. */
+  const enter = async (url: string) => {
+    const first = await request(url);
+    await first.body.dump();
+    const second = await request(String(first.headers.location));
+    await second.body.dump();
+    await (await request(String(second.headers.location))).body.dump();
+    return String(first.headers.location);
+  };
+
+  it('a duplicate create keeps what the poll measured', async () => {
+    await gw.client.create([['meetingID', 'lesson'], ['name', 'Lesson']]);
+    await enter(gw.client.joinUrl([['meetingID', 'lesson'], ['fullName', 'Ada'], ['role', 'VIEWER'], ['userID', 'ada']]));
+    await new Poller({ ...pollerSettings(pool.settings), store: pool.pollerStore() }).pollOnce();
+    expect(await gw.client.isMeetingRunning('lesson')).toBe(true);
+    const again = await gw.client.create([['meetingID', 'lesson'], ['name', 'Lesson']]);
+    expect(again.messageKey).toBe('duplicateWarning');
+    expect(await gw.client.isMeetingRunning('lesson')).toBe(true);
+    expect((await gw.client.getMeetingInfo('lesson')).participantCount).toBe(1);
+  });
+
+  it('refuses joins once the gateway ended the meeting, until it is created again', async () => {
+    await gw.client.create([['meetingID', 'ended'], ['name', 'Ended']]);
+    await gw.client.end('ended');
+    const refused = await request(gw.client.joinUrl([['meetingID', 'ended'], ['fullName', 'Late'], ['role', 'VIEWER']]));
+    await refused.body.dump();
+    expect(String(refused.headers.location)).toContain('meetingForciblyEnded');
+    await gw.client.create([['meetingID', 'ended'], ['name', 'Ended, again']]);
+    const location = await enter(gw.client.joinUrl([['meetingID', 'ended'], ['fullName', 'Back'], ['role', 'VIEWER']]));
+    expect(location).toContain('meetingID=ended');
   });
 });

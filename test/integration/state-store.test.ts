@@ -191,7 +191,7 @@ describe('state store (real Redis)', () => {
   it('counts concurrent join attempts in one batch exactly as one by one, in arrival order', async () => {
     await addServers(1, 500);
     await place(store, 'm1', 10);
-    await store.meetings.markRunning('default', 'm1', infoOf('m1'), { profile: 'auto', maxParticipants: 40, moderatorMargin: 2 });
+    await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits: { profile: 'auto', maxParticipants: 40, moderatorMargin: 2 } });
     const counts = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => store.meetings.countJoin('default', 'm1', { userID: `u${i}` })),
       store.meetings.countJoin('default', 'nowhere', { userID: 'u0' }),
@@ -326,7 +326,7 @@ describe('state store (real Redis)', () => {
     const adopted = polled('default', 'lost', 3, [], classroom);
     adopted.info.moderatorPW = 'mod-pw';
     await place(store, 'known', 10);
-    await store.meetings.markRunning('default', 'known', infoOf('known'), { profile: 'webinar', maxParticipants: 350, moderatorMargin: 5 });
+    await store.meetings.markRunning('default', 'known', { info: infoOf('known'), limits: { profile: 'webinar', maxParticipants: 350, moderatorMargin: 5 } });
     await store.polls.success('s00', TOTALS, [adopted, polled('default', 'known', 0, [], classroom)], thresholds);
     const fields = await t.redis.hgetall(store.ctx.keys.meeting('default:lost'));
     expect(fields).toMatchObject({ profile: 'classroom', maxParticipants: '50', moderatorMargin: '2', moderatorPW: 'mod-pw' });

@@ -26,6 +26,11 @@ describe('parseXml', () => {
     expect(resp).toEqual({ returncode: 'SUCCESS', running: 'true' });
   });
 
+  it('keeps text exactly, surrounding spaces included, and drops only the indentation', async () => {
+    const resp = await parseXml('<response>\n  <returncode>SUCCESS</returncode>\n  <meetingID> acme~room </meetingID>\n  <attendees>\n  </attendees>\n</response>\n');
+    expect(resp).toEqual({ returncode: 'SUCCESS', meetingID: ' acme~room ', attendees: '' });
+  });
+
   it('gives {} for an empty <response/>', async () => {
     expect(await parseXml('<response/>')).toEqual({});
     expect(await parseXml('<response></response>')).toEqual({});

@@ -215,6 +215,15 @@ function fastifyErrorAnswer(gw: Gateway, err: { statusCode?: number }): Answer {
 }
 
 /**
+ * A URL fastify cannot route (an undecodable %-sequence in the path): on the BBB API, the BBB
+ * answer to an unknown request; elsewhere fastify's own 400.
+ */
+export function badUrlAnswer(url: string): Answer | undefined {
+  const { below } = targetOf(url);
+  return callNameOf(splitUrl(below).path) === undefined ? undefined : failed(REQUEST_NOT_RECOGNIZED, 'badUrl');
+}
+
+/**
  * The BBB-compatible API: `/bigbluebutton/api/*` (tenant by host name, else the default
  * tenant) and `/t/<tenant>/bigbluebutton/api/*`. Every answer is BBB XML with HTTP 200 (join:
  * 302), including internal failures, which BBB clients must see as FAILED, not as a 500.

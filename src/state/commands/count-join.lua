@@ -18,7 +18,7 @@ real userID, the entry in the tenant-pending zset ('' when the tenant has no par
 then the attempt has 3 KEYS).
 ARGV[1] now  ARGV[2] pending TTL (ms)
 
-Returns one line per attempt: '' for an unknown meeting, else tab-separated
+Returns one line per attempt: '' for an unknown or ended meeting, else tab-separated
 server, participants, cameras, pendingIncludingThis, inside (0|1), alreadyPending (0|1),
 maxParticipants, moderatorMargin, moderatorPW, and with a tenant quota: tenantParticipants,
 tenantPendingIncludingThis
@@ -40,8 +40,9 @@ for i = 0, (#ARGV - 2) / 3 - 1 do
     usage, tenantPending = KEYS[k + 3], KEYS[k + 4]
     k = k + 5
   end
-  local m = redis.call('HMGET', meeting, 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW')
-  if not m[1] then
+  local m = redis.call('HMGET', meeting, 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW', 'endedAt')
+  -- An ended meeting takes no one in, as BBB refuses joins once a meeting is ended.
+  if not m[1] or m[7] then
     out[#out + 1] = ''
   else
     redis.call('ZREMRANGEBYSCORE', pending, '-inf', now - ttl)

@@ -119,12 +119,10 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
     const result = await gw.pool.client(server).create(upstream, body ? { method: 'POST', body, contentType: 'application/xml' } : undefined);
     const duplicate = result.messageKey === BBB_ERRORS.duplicateWarning.messageKey;
     const local: CreateResult = { ...result, meetingID, ...(duplicate ? {} : policyNote(decided)) };
-    // A duplicate keeps the limits it was created with; only a fresh create sets them.
-    const limits = duplicate
-      ? undefined
-      : { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
-    // Described as the server holds it: the enforced limits and the gateway's metadata.
-    await gw.store.meetings.markRunning(tenant, meetingID, infoFromCreate(local, new Map(upstream)), limits);
+    // A duplicate keeps the limits it was created with and what polls measured of it; a fresh
+    // create is described as the server holds it (the enforced limits, the gateway's metadata).
+    const limits = { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
+    await gw.store.meetings.markRunning(tenant, meetingID, duplicate ? undefined : { info: infoFromCreate(local, new Map(upstream)), limits });
     gw.meetingLists.invalidate(tenant);
     return {
       xml: renderCreate(local),

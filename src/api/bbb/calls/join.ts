@@ -5,7 +5,7 @@ import { admitJoin, type JoinDecision, maxParticipantsAt, participantQuota } fro
 import type { JoinCount, Joiner } from '../../../state/meeting-directory.js';
 import { joinErrorRedirectUrl, renderFailed } from '../../../bbb/responses.js';
 import type { BbbMessage } from '../../../bbb/types.js';
-import { checkJoinParams, parseBoolean } from '../../../bbb/validate.js';
+import { checkJoinParams, joinRedirects } from '../../../bbb/validate.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
@@ -41,12 +41,14 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
 
   // Built from the parsed parameters, never the raw text: what was checked is what is sent.
   const query = encodeQuery(forwardParams(params, toUpstreamId(call.tenant.name, meetingID!)));
-  if (parseBoolean(params.get('redirect'), true)) {
+  if (joinRedirects(params)) {
     return { redirect: `${server.url}/join?${signQuery('join', query, server.secret, gw.settings.AMPHI_UPSTREAM_ALGORITHM)}`, outcome: 'success' };
   }
   try {
     const answer = await gw.pool.client(server).callRaw('join', [], { rawQuery: query });
-    return xml(answer.body, answer.status === 200 ? 'success' : 'upstreamError');
+    // Anything but a 200 is no BBB answer to pass on (a proxy's 431, a 502 page).
+    if (answer.status !== 200) return upstreamFailure(gw, server, new Error(`HTTP ${answer.status}`));
+    return xml(answer.body);
   } catch (err) {
     return upstreamFailure(gw, server, err);
   }
@@ -108,6 +110,6 @@ function plainHttpUrl(text: string): string | undefined {
  */
 export function joinError(call: Call, error: BbbMessage, outcome: string, signed = true): Answer {
   const { params } = call.request;
-  if (!parseBoolean(params.get('redirect'), true)) return xml(renderFailed(error), outcome);
+  if (!joinRedirects(params)) return xml(renderFailed(error), outcome);
   return { redirect: joinErrorRedirectUrl(errorRedirectBase(call, signed), [error]), outcome };
 }
