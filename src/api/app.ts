@@ -15,6 +15,7 @@ import { badUrlAnswer, bbbRoutes, send } from './bbb/routes.js';
 import { TenantDirectory } from './bbb/tenants.js';
 import { BbbRateLimiter } from './bbb/rate-limit.js';
 import { trustProxy } from './http/client-address.js';
+import { logError } from './http/log-error.js';
 import type { Gateway } from './bbb/context.js';
 
 /** How long a client may take to send one whole request, body included. */
@@ -56,7 +57,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
       return server;
     },
-    logger: opts.logger === false || settings.LOG_LEVEL === 'silent' ? false : { level: settings.LOG_LEVEL },
+    logger: opts.logger === false || settings.LOG_LEVEL === 'silent' ? false : { level: settings.LOG_LEVEL, serializers: { err: logError } },
     // A child logger and two log lines per request cost a fifth of join throughput; requests
     // are counted and timed in metrics instead, and errors are still logged with their call.
     logController: new LogController({ disableRequestLogging: true }),

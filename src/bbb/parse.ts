@@ -323,7 +323,9 @@ function toFormat(node: unknown): RecordingFormat {
 }
 
 function toRecording(node: unknown): Recording {
+  const parentId = optStr(child(node, 'breakout'), 'parentId');
   return {
+    ...(parentId === undefined ? {} : { parentId }),
     recordID: str(node, 'recordID'),
     meetingID: str(node, 'meetingID'),
     internalMeetingID: str(node, 'internalMeetingID'),

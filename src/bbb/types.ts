@@ -102,6 +102,8 @@ export interface Recording {
   internalMeetingID: string;
   name: string;
   isBreakout: boolean;
+  /** A breakout room's recording: the internal meeting ID of its parent (`<breakout><parentId>`). */
+  parentId?: string;
   published: boolean;
   state: string;
   startTime: number;

@@ -104,6 +104,28 @@ describe('gateway request path against hostile clients', () => {
     expect(meetings.find((m) => m.meetingID === 'own')!.participants).toBe(entered);
   });
 
+  it('counts every spelling of one anonymous signed join URL as one seat', async () => {
+    await gw.client.create([['meetingID', 'small'], ['name', 'Small room'], ['maxParticipants', '3']]);
+    const query = 'meetingID=small&fullName=Guest&role=VIEWER';
+    const checksum = computeChecksum('join', query, GATEWAY_SECRET);
+    const spellings = [
+      `${query}&checksum=${checksum}`,
+      `${query}&checksum=${checksum.toUpperCase()}`,
+      `checksum=${checksum}&${query}`,
+      `meetingID=small&checksum=${checksum}&fullName=Guest&role=VIEWER`,
+      ...Array.from({ length: 8 }, (_, i) => `${query}&checksum=${checksum.slice(0, i)}${checksum.slice(i, i + 1).toUpperCase()}${checksum.slice(i + 1)}`),
+    ];
+    for (const spelling of spellings) {
+      const res = await get(`/bigbluebutton/api/join?${spelling}`);
+      await res.body.dump();
+      expect(String(res.headers.location)).not.toContain('maxParticipantsReached');
+    }
+    // Seats are left for the class.
+    const named = await get(signedPath('join', 'meetingID=small&fullName=Pupil&role=VIEWER&userID=pupil-1'));
+    await named.body.dump();
+    expect(String(named.headers.location)).not.toContain('errors=');
+  });
+
   it('answers call names that are Object.prototype members as unknown calls, not internal errors', async () => {
     for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
       const res = await get(`/bigbluebutton/api/${name}?checksum=0`);
@@ -287,6 +309,8 @@ describe('gateway rate limits, the same on the join fast path and the fastify ro
       // Strangers' unsigned requests do not spend the tenant's budget.
       for (let i = 0; i < 10; i++) await (await request(`${g.url}/t/acme/bigbluebutton/api/getMeetings?checksum=00`)).body.dump();
       const acme = g.clientFor('/t/acme', 'acme-secret');
+      // Joins come from browsers holding signed URLs: they never spend the tenant's budget.
+      for (let i = 0; i < 5; i++) await (await request(acme.joinUrl([['meetingID', 'nowhere'], ['fullName', 'x']]))).body.dump();
       for (let i = 0; i < 3; i++) await acme.getMeetings();
       await expect(acme.getMeetings()).rejects.toMatchObject({ messageKey: 'tooManyRequests' });
       // The default tenant has its own budget.

@@ -20,6 +20,24 @@ export interface Limited {
   retryAfterSeconds: number;
 }
 
+/**
+ * What the per-address limit counts: an IPv4 address, or an IPv6 /64 (one host usually holds a
+ * whole /64 and could otherwise rotate through its addresses).
+ */
+export function addressKey(ip: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 export class BbbRateLimiter {
   private readonly store: RedisStore;
   private readonly exempt: (addr: string, hop: number) => boolean;
@@ -36,7 +54,7 @@ export class BbbRateLimiter {
   /** Counts a request from `ip`; says when it is over the per-address limit. */
   address(ip: string): Promise<Limited | undefined> {
     if (this.opts.perAddress === 0 || ip === '' || this.exempt(ip, 0)) return Promise.resolve(undefined);
-    return this.count(`ip:${ip}`, this.opts.perAddress);
+    return this.count(`ip:${addressKey(ip)}`, this.opts.perAddress);
   }
 
   /** Counts an authenticated request of a tenant; says when it is over the per-tenant limit. */

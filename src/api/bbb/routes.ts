@@ -185,10 +185,12 @@ export async function answerIncoming(gw: Gateway, inc: IncomingCall): Promise<An
   const result = await withinDeadline(gw, t, async () => {
     const auth = await authenticate(gw, inc, t);
     if ('answer' in auth) return auth.answer;
-    const limited = await gw.limiter.tenant(auth.call.tenant.name);
-    if (limited) {
-      const error = tooManyRequests(limited);
-      return auth.call.request.callName === 'join' ? joinError(auth.call, error, 'rateLimited') : failed(error, 'rateLimited');
+    // A tenant's budget is for its own servers' calls. Joins come from every browser holding a
+    // signed join URL, so strangers replaying one could spend it: they count per address only
+    // (and a replayed URL takes one seat, see join.ts).
+    if (auth.call.request.callName !== 'join') {
+      const limited = await gw.limiter.tenant(auth.call.tenant.name);
+      if (limited) return failed(tooManyRequests(limited), 'rateLimited');
     }
     return auth.spec.handler(gw, auth.call);
   });

@@ -1,4 +1,4 @@
-import { signQuery } from '../../../bbb/checksum.js';
+import { signQuery, stripChecksum } from '../../../bbb/checksum.js';
 import { BBB_ERRORS } from '../../../bbb/errors.js';
 import { encodeQuery } from '../../../bbb/client.js';
 import { admitJoin, type JoinDecision, maxParticipantsAt, participantQuota } from '../../../policy/index.js';
@@ -54,10 +54,15 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
   }
 }
 
-/** The joining user for admission: its userID, else the signed URL (replays are one seat). */
+/**
+ * The joining user for admission: its userID, else what the tenant signed (the query without
+ * its checksum: the same whatever the checksum's position or letter case), so every spelling
+ * of one signed URL is one seat.
+ */
 function joinerOf(call: Call): Joiner {
-  const userID = call.request.params.get('userID');
-  return userID ? { userID } : { signedUrl: `${call.tenant.name}\n${call.request.rawQuery}` };
+  const { params, rawQuery } = call.request;
+  const userID = params.get('userID');
+  return userID ? { userID } : { signedUrl: `${call.tenant.name}\n${stripChecksum(rawQuery, params.get('checksum') ?? '')}` };
 }
 
 /**

@@ -30,10 +30,23 @@ async function fanOut(gw: Gateway, params: [string, string][]): Promise<Found[]>
   return found.filter((f) => f.recordings.length > 0);
 }
 
-/** The tenant's own recordings among a server's, meeting IDs back in the tenant's namespace. */
-function ownRecordings(tenant: string, tenantNames: ReadonlySet<string>, recordings: readonly Recording[]): Recording[] {
+/**
+ * The tenant's own recordings among one server's, meeting IDs back in the tenant's namespace.
+ * A breakout room's recording carries an ID BBB made up (no tenant prefix): it belongs to the
+ * owner of its parent's recording on the same server, or to no one when that is not listed.
+ */
+export function ownRecordings(tenant: string, tenantNames: ReadonlySet<string>, recordings: readonly Recording[]): Recording[] {
+  const ownerOfInternal = new Map<string, string>();
+  for (const r of recordings) {
+    const owner = r.isBreakout ? undefined : fromUpstreamId(r.meetingID, tenantNames);
+    if (owner) ownerOfInternal.set(r.internalMeetingID || r.recordID, owner.tenant);
+  }
   const own: Recording[] = [];
   for (const r of recordings) {
+    if (r.isBreakout) {
+      if (r.parentId !== undefined && ownerOfInternal.get(r.parentId) === tenant) own.push(r);
+      continue;
+    }
     const owner = fromUpstreamId(r.meetingID, tenantNames);
     if (owner?.tenant === tenant) own.push({ ...r, meetingID: owner.meetingID });
   }
