@@ -14,6 +14,7 @@ import { joinFastPath } from './bbb/join-fast-path.js';
 import { badUrlAnswer, bbbRoutes, send } from './bbb/routes.js';
 import { TenantDirectory } from './bbb/tenants.js';
 import { BbbRateLimiter } from './bbb/rate-limit.js';
+import { RateCounter } from '../state/rate-counter.js';
 import { trustProxy } from './http/client-address.js';
 import { logError } from './http/log-error.js';
 import type { Gateway } from './bbb/context.js';
@@ -94,10 +95,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }),
     tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
     meetingLists: new MeetingListCache(store, pool, settings.AMPHI_MEETING_LIST_CACHE_MS),
-    limiter: new BbbRateLimiter(opts.redis, store.ctx.keys.rateLimitPrefix, {
+    limiter: new BbbRateLimiter(new RateCounter(store.ctx, settings.AMPHI_RATE_LIMIT_WINDOW_MS), {
       perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
       perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,
-      windowMs: settings.AMPHI_RATE_LIMIT_WINDOW_MS,
       allow: settings.AMPHI_RATE_LIMIT_ALLOW,
     }),
     trustProxy: trust,

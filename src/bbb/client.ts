@@ -120,9 +120,13 @@ function entriesOf(params: BbbParams): Array<readonly [string, string]> {
  * bytes BBB checksums after we signed them; the strict form is left alone by every parser.
  */
 export function encodeComponent(value: string): string {
+  // Most values (IDs, roles, numbers) need nothing: the join path signs several per request.
+  if (UNRESERVED_ONLY.test(value)) return value;
   // A lone surrogate would make encodeURIComponent throw; it is written as U+FFFD, as UTF-8 would.
   return encodeURIComponent(value.replace(/\p{Cs}/gu, '\uFFFD')).replace(/[!'()*]/g, percentEncode);
 }
+
+const UNRESERVED_ONLY = /^[A-Za-z0-9._~-]*$/;
 
 /** The query exactly as it is signed and sent: order kept, keys and values percent-encoded. */
 export function encodeQuery(params: BbbParams): string {

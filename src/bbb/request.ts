@@ -43,6 +43,7 @@ export function sanitizeString(value: string): string {
 }
 
 function decodeFormComponent(value: string): string {
+  if (!value.includes('%') && !value.includes('+')) return value;
   const plusFree = value.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(plusFree);

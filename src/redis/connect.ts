@@ -51,7 +51,7 @@ export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableAutoPipelining: true,
-    // Script calls are batched by their callers already (state/join-counter.ts); deferring them
+    // Script calls are batched by their callers already (state/script-batch.ts); deferring them
     // one more event-loop turn for auto-pipelining would only add latency to every join.
     autoPipeliningIgnoredCommands: ['evalsha', 'eval'],
     connectTimeout: 5_000,

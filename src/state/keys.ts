@@ -30,8 +30,8 @@ export interface Keys {
   tenants: string;
   lock(name: string): string;
   counter(name: string): string;
-  /** Prefix of the BBB API rate-limit windows (@fastify/rate-limit's store appends its key). */
-  rateLimitPrefix: string;
+  /** The current rate-limit window of a client address or tenant (`ip:…`, `tenant:…`). */
+  rateLimit(subject: string): string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -55,7 +55,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     tenants: `${prefix}tenants`,
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,
-    rateLimitPrefix: `${prefix}ratelimit:`,
+    rateLimit: (subject) => `${prefix}ratelimit:${subject}`,
   };
 }
 

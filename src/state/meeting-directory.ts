@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
-import { JoinCounter } from './join-counter.js';
+import { ScriptBatch } from './script-batch.js';
 import type { StoreContext } from './context.js';
 import { meetingRef, tenantPendingMember } from './keys.js';
 import { runScript } from './scripts.js';
@@ -75,10 +75,11 @@ export const PENDING_TTL_MS = 60_000;
 
 /** Where each meeting runs. Placement itself is one Lua script (commands/place-meeting.lua). */
 export class MeetingDirectory {
-  private readonly joins: JoinCounter;
+  /** Join attempts of one event-loop turn, counted in one count-join call. */
+  private readonly joins: ScriptBatch;
 
   constructor(private readonly ctx: StoreContext) {
-    this.joins = new JoinCounter(ctx, PENDING_TTL_MS);
+    this.joins = new ScriptBatch(ctx.redis, 'count-join', () => [ctx.now(), PENDING_TTL_MS]);
   }
 
   async place(req: PlaceRequest): Promise<PlaceOutcome> {
@@ -152,7 +153,7 @@ export class MeetingDirectory {
       scriptKeys.push(keys.tenantUsage(tenant), keys.tenantPending(tenant));
       tenantMember = tenantPendingMember(meetingID, member);
     }
-    const line = await this.joins.count(scriptKeys, member, 'userID' in joiner, tenantMember);
+    const line = await this.joins.run(scriptKeys, [member, 'userID' in joiner ? '1' : '0', tenantMember]);
     if (line === '') return undefined;
     const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW, tenantPolled, tenantPending] =
       line.split('\t');

@@ -1,17 +1,15 @@
-// Rate limits of the BBB API, per client address and per tenant. Counts live in Redis through
-// @fastify/rate-limit's own store (one fixed window a key), so every gateway replica and worker
-// shares them. They are applied inside the BBB answer function that both HTTP paths use (the
-// join fast path skips fastify's hooks, so the plugin's onRequest hook would miss joins).
-import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
+// Rate limits of the BBB API, per client address and per tenant, counted in Redis so every
+// gateway replica and worker shares them (state/rate-counter.ts). They are applied inside the
+// BBB answer function that both HTTP paths use (the join fast path skips fastify's hooks, so a
+// fastify hook would miss joins).
 import proxyAddr from '@fastify/proxy-addr';
-import type { Redis } from 'ioredis';
+import type { RateCounter } from '../../state/rate-counter.js';
 
 export interface RateLimitOptions {
   /** Requests per window from one client address; 0 turns the limit off. */
   perAddress: number;
   /** Authenticated requests per window for one tenant; 0 turns the limit off. */
   perTenant: number;
-  windowMs: number;
   /** Addresses and CIDRs exempt from the per-address limit (a tenant's LMS servers). */
   allow: readonly string[];
 }
@@ -39,15 +37,12 @@ export function addressKey(ip: string): string {
 }
 
 export class BbbRateLimiter {
-  private readonly store: RedisStore;
   private readonly exempt: (addr: string, hop: number) => boolean;
 
   constructor(
-    redis: Redis,
-    keyPrefix: string,
+    private readonly counter: RateCounter,
     private readonly opts: RateLimitOptions,
   ) {
-    this.store = new RedisStore(false, false, redis, keyPrefix);
     this.exempt = opts.allow.length > 0 ? proxyAddr.compile([...opts.allow]) : () => false;
   }
 
@@ -63,18 +58,13 @@ export class BbbRateLimiter {
     return this.count(`tenant:${name}`, this.opts.perTenant);
   }
 
-  private count(key: string, max: number): Promise<Limited | undefined> {
-    return new Promise((resolve) => {
-      this.store.incr(
-        key,
-        (err, result) => {
-          // Redis trouble must not refuse every request: the call itself will meet it anyway.
-          if (err || !result || result.current <= max) resolve(undefined);
-          else resolve({ retryAfterSeconds: Math.max(1, Math.ceil(result.ttl / 1000)) });
-        },
-        this.opts.windowMs,
-        max,
-      );
-    });
+  private async count(subject: string, max: number): Promise<Limited | undefined> {
+    try {
+      const { current, ttlMs } = await this.counter.count(subject);
+      return current <= max ? undefined : { retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
+    } catch {
+      // Redis trouble must not refuse every request: the call itself will meet it anyway.
+      return undefined;
+    }
   }
 }

@@ -128,25 +128,29 @@ async function authenticate(gw: Gateway, inc: IncomingCall, t: Target): Promise<
 }
 
 /** The answer, or FAILED when the work throws (Redis down) or outlives the request deadline. */
-async function withinDeadline(gw: Gateway, t: Target, work: () => Promise<Answer | undefined>): Promise<Answer | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<Answer>((resolve) => {
-    timer = setTimeout(() => {
+function withinDeadline(gw: Gateway, t: Target, work: Promise<Answer | undefined>): Promise<Answer | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
       gw.log.warn({ call: t.known, deadlineMs: gw.settings.AMPHI_REQUEST_TIMEOUT_MS }, 'BBB API request passed its deadline');
       resolve(failed(SERVICE_UNAVAILABLE, 'deadline'));
     }, gw.settings.AMPHI_REQUEST_TIMEOUT_MS);
+    work.then(
+      (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        gw.log.error({ err, call: t.known }, 'BBB API request failed');
+        resolve(failed(SERVICE_UNAVAILABLE, 'internalError'));
+      },
+    );
   });
-  try {
-    return await Promise.race([work(), deadline]);
-  } catch (err) {
-    gw.log.error({ err, call: t.known }, 'BBB API request failed');
-    return failed(SERVICE_UNAVAILABLE, 'internalError');
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
-function counted(gw: Gateway, t: Target, started: number, result: Answer): Answer {
+/** Counts and times an answer; undefined (screened, go on) is not an answer yet. */
+function counted(gw: Gateway, t: Target, started: number, result: Answer | undefined): Answer | undefined {
+  if (result === undefined) return undefined;
   gw.metrics.answered(t.known, result.outcome, (performance.now() - started) / 1000);
   if (t.known === 'join' && result.outcome !== 'success') gw.metrics.refusedJoins.inc({ reason: result.outcome });
   return result;
@@ -157,49 +161,56 @@ function counted(gw: Gateway, t: Target, started: number, result: Answer): Answe
  * and, when the checksum cannot depend on the body (anything but a form), the checksum. A
  * stranger's XML upload is refused without reading a byte of it. Undefined: go on.
  */
+async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer | undefined> {
+  const limited = await gw.limiter.address(inc.ip);
+  if (limited) return refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited');
+  if (inc.method !== 'POST' || !inc.hasBody) return undefined;
+  const kind = bodyKindOf(inc.contentType, 1);
+  if (kind === 'form') return undefined;
+  const callName = callNameOf(splitUrl(t.below).path);
+  if (callName !== undefined && !bodyKindAllowed(callName, kind)) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
+  const auth = await authenticate(gw, { ...inc, body: undefined }, t);
+  return 'answer' in auth ? auth.answer : undefined;
+}
+
+/** Answers a request whose body (if any) has been read and screened. */
+async function answer(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer> {
+  const auth = await authenticate(gw, inc, t);
+  if ('answer' in auth) return auth.answer;
+  // A tenant's budget is for its own servers' calls. Joins come from every browser holding a
+  // signed join URL, so strangers replaying one could spend it: they count per address only
+  // (and a replayed URL takes one seat, see join.ts).
+  if (auth.call.request.callName !== 'join') {
+    const limited = await gw.limiter.tenant(auth.call.tenant.name);
+    if (limited) return failed(tooManyRequests(limited), 'rateLimited');
+  }
+  return auth.spec.handler(gw, auth.call);
+}
+
+// The three entry points below are the HTTP paths' only ways in: each one counts, times and
+// bounds its step, and turns internal failures (Redis down) into a BBB FAILED, never an
+// exception: BBB clients must see FAILED, not a 500.
+
+/** Before the body is read (fastify's onRequest): see `screen`. */
 export async function screenIncoming(gw: Gateway, inc: IncomingCall): Promise<Answer | undefined> {
   const started = performance.now();
   const t = targetOf(inc.url);
-  const result = await withinDeadline(gw, t, async () => {
-    const limited = await gw.limiter.address(inc.ip);
-    if (limited) return refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited');
-    if (inc.method !== 'POST' || !inc.hasBody) return undefined;
-    const kind = bodyKindOf(inc.contentType, 1);
-    if (kind === 'form') return undefined;
-    const callName = callNameOf(splitUrl(t.below).path);
-    if (callName !== undefined && !bodyKindAllowed(callName, kind)) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
-    const auth = await authenticate(gw, { ...inc, body: undefined }, t);
-    return 'answer' in auth ? auth.answer : undefined;
-  });
-  return result === undefined ? undefined : counted(gw, t, started, result);
+  return counted(gw, t, started, await withinDeadline(gw, t, screen(gw, inc, t)));
 }
 
-/**
- * Answers a BBB API request whose body (if any) has been read and screened, counted and timed.
- * Internal failures (Redis down) become a BBB FAILED, never an exception: BBB clients must see
- * FAILED, not a 500.
- */
+/** Once the body is read (the fastify route). */
 export async function answerIncoming(gw: Gateway, inc: IncomingCall): Promise<Answer> {
   const started = performance.now();
   const t = targetOf(inc.url);
-  const result = await withinDeadline(gw, t, async () => {
-    const auth = await authenticate(gw, inc, t);
-    if ('answer' in auth) return auth.answer;
-    // A tenant's budget is for its own servers' calls. Joins come from every browser holding a
-    // signed join URL, so strangers replaying one could spend it: they count per address only
-    // (and a replayed URL takes one seat, see join.ts).
-    if (auth.call.request.callName !== 'join') {
-      const limited = await gw.limiter.tenant(auth.call.tenant.name);
-      if (limited) return failed(tooManyRequests(limited), 'rateLimited');
-    }
-    return auth.spec.handler(gw, auth.call);
-  });
-  return counted(gw, t, started, result!);
+  return counted(gw, t, started, await withinDeadline(gw, t, answer(gw, inc, t)))!;
 }
 
-/** Both steps, for a request without a body to wait for (the join fast path). */
+/** Both steps at once, for a request without a body to wait for (the join fast path). */
 export async function answerBodiless(gw: Gateway, inc: IncomingCall): Promise<Answer> {
-  return (await screenIncoming(gw, inc)) ?? answerIncoming(gw, inc);
+  const started = performance.now();
+  const t = targetOf(inc.url);
+  const both = async (): Promise<Answer> => (await screen(gw, inc, t)) ?? answer(gw, inc, t);
+  return counted(gw, t, started, await withinDeadline(gw, t, both()))!;
 }
 
 function hasBody(req: FastifyRequest): boolean {
