@@ -412,6 +412,27 @@ describe('tenant isolation matrix (one simulated server, four tenants, colliding
   /** The caller's spelling of the victim's `vo-…` meeting, which the caller never created. */
   const victimOnly = (c: TenantDef, v: TenantDef): { victimId: string; callerId: string } => aliasPair(c.name, v.name, `vo-${c.name}-${v.name}`);
 
+  /**
+   * A call the gateway forwards to the meeting's server (insertDocument, sendChatMessage): on
+   * the IDs both tenants use it reaches the caller's own meeting, once; on an ID only the victim
+   * has it is notFound and reaches no server.
+   */
+  async function expectForwardedToOwnOnly(c: TenantDef, v: TenantDef, bad: string[], send: (id: string) => Promise<RawResponse>): Promise<void> {
+    for (const id of sharedTargets(c, v)) {
+      const mark = proxy.log.length;
+      const res = await send(id);
+      const sent = upstreamMeetingIDs(mark);
+      if (!res.text.includes('<returncode>SUCCESS</returncode>')) bad.push(`${JSON.stringify(id)}: ${res.text.replace(/\s+/g, ' ')}`);
+      if (sent.length !== 1) bad.push(`${JSON.stringify(id)}: ${sent.length} upstream calls`);
+      for (const u of sent) if (ownerOfUpstream(u) !== c.name) bad.push(`${JSON.stringify(id)}: sent to upstream ${JSON.stringify(u)} (${ownerOfUpstream(u) ?? 'no meeting'})`);
+    }
+    const { callerId } = victimOnly(c, v);
+    const mark = proxy.log.length;
+    const res = await send(callerId);
+    if (!res.text.includes('<messageKey>notFound</messageKey>')) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): ${res.text.replace(/\s+/g, ' ')}`);
+    if (upstreamMeetingIDs(mark).length > 0) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): sent upstream`);
+  }
+
   const CELLS: [string, Cell][] = [
     [
       'isMeetingRunning',
@@ -531,38 +552,14 @@ describe('tenant isolation matrix (one simulated server, four tenants, colliding
         const body = '<modules><module name="presentation"><document url="https://example.org/a.pdf" filename="a.pdf"/></module></modules>';
         const send = (id: string) =>
           rawRequest(gw.url, { method: 'POST', path: signedPath(c, 'insertDocument', `meetingID=${encodeComponent(id)}`), body, headers: { 'content-type': 'application/xml' } });
-        for (const id of sharedTargets(c, v)) {
-          const mark = proxy.log.length;
-          const res = await send(id);
-          const sent = upstreamMeetingIDs(mark);
-          if (!res.text.includes('<returncode>SUCCESS</returncode>')) bad.push(`${JSON.stringify(id)}: ${res.text.replace(/\s+/g, ' ')}`);
-          if (sent.length !== 1) bad.push(`${JSON.stringify(id)}: ${sent.length} upstream calls`);
-          for (const u of sent) if (ownerOfUpstream(u) !== c.name) bad.push(`${JSON.stringify(id)}: sent to upstream ${JSON.stringify(u)} (${ownerOfUpstream(u) ?? 'no meeting'})`);
-        }
-        const { callerId } = victimOnly(c, v);
-        const mark = proxy.log.length;
-        const res = await send(callerId);
-        if (!res.text.includes('<messageKey>notFound</messageKey>')) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): ${res.text.replace(/\s+/g, ' ')}`);
-        if (upstreamMeetingIDs(mark).length > 0) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): sent upstream`);
+        await expectForwardedToOwnOnly(c, v, bad, send);
       },
     ],
     [
       'sendChatMessage',
       async (c, v, bad) => {
         const send = (id: string) => rawRequest(gw.url, { path: signedPath(c, 'sendChatMessage', `meetingID=${encodeComponent(id)}&message=hello+from+${c.name}`) });
-        for (const id of sharedTargets(c, v)) {
-          const mark = proxy.log.length;
-          const res = await send(id);
-          const sent = upstreamMeetingIDs(mark);
-          if (!res.text.includes('<returncode>SUCCESS</returncode>')) bad.push(`${JSON.stringify(id)}: ${res.text.replace(/\s+/g, ' ')}`);
-          if (sent.length !== 1) bad.push(`${JSON.stringify(id)}: ${sent.length} upstream calls`);
-          for (const u of sent) if (ownerOfUpstream(u) !== c.name) bad.push(`${JSON.stringify(id)}: sent to upstream ${JSON.stringify(u)} (${ownerOfUpstream(u) ?? 'no meeting'})`);
-        }
-        const { callerId } = victimOnly(c, v);
-        const mark = proxy.log.length;
-        const res = await send(callerId);
-        if (!res.text.includes('<messageKey>notFound</messageKey>')) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): ${res.text.replace(/\s+/g, ' ')}`);
-        if (upstreamMeetingIDs(mark).length > 0) bad.push(`${JSON.stringify(callerId)} (only ${v.name} has it): sent upstream`);
+        await expectForwardedToOwnOnly(c, v, bad, send);
       },
     ],
     [
