@@ -98,6 +98,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     limiter: new BbbRateLimiter(new RateCounter(store.ctx, settings.AMPHI_RATE_LIMIT_WINDOW_MS), {
       perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
       perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,
+      fanOutPerTenant: settings.AMPHI_RATE_LIMIT_FAN_OUT_PER_TENANT,
       allow: settings.AMPHI_RATE_LIMIT_ALLOW,
     }),
     trustProxy: trust,

@@ -45,6 +45,7 @@ export const SETTINGS = {
   AMPHI_TRUST_PROXY: { schema: z.string().default('loopback,linklocal,uniquelocal'), help: 'proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDRs, loopback/linklocal/uniquelocal, a hop count, true or false' },
   AMPHI_RATE_LIMIT_PER_IP: { schema: int(0).default(3000), help: 'BBB API requests per client address per window (0: no limit)' },
   AMPHI_RATE_LIMIT_PER_TENANT: { schema: int(0).default(60000), help: 'authenticated BBB API requests per tenant per window (0: no limit)' },
+  AMPHI_RATE_LIMIT_FAN_OUT_PER_TENANT: { schema: int(0).default(1200), help: 'recordings calls (each asks every server) per tenant per window (0: no limit)' },
   AMPHI_RATE_LIMIT_WINDOW_MS: { schema: int(1000).default(60_000), help: 'the rate-limit window' },
   AMPHI_RATE_LIMIT_ALLOW: { schema: csv.default(''), help: 'client addresses or CIDRs exempt from the per-address limit (your LMS servers), comma-separated' },
   AMPHI_REQUEST_TIMEOUT_MS: { schema: int(100).default(20_000), help: 'deadline to answer one BBB API request once received' },

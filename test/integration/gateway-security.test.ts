@@ -301,6 +301,18 @@ describe('gateway rate limits, the same on the join fast path and the fastify ro
     }
   });
 
+  it('gives calls that ask every server (recordings) a budget of their own', async () => {
+    const fanOutPool = await startTestPool({ servers: 2, label: 'ratelimit-fanout', env: { AMPHI_RATE_LIMIT_FAN_OUT_PER_TENANT: '2', AMPHI_RATE_LIMIT_PER_IP: '0' } });
+    try {
+      const g = await fanOutPool.startGateway();
+      for (let i = 0; i < 2; i++) expect(await g.client.getRecordings()).toEqual([]);
+      await expect(g.client.getRecordings()).rejects.toMatchObject({ messageKey: 'tooManyRequests' });
+      expect(await g.client.getMeetings()).toEqual([]);
+    } finally {
+      await fanOutPool.close();
+    }
+  });
+
   it('limits per tenant, counting only signed requests', async () => {
     const tenantPool = await startTestPool({ servers: 1, label: 'ratelimit-tenant', env: { AMPHI_RATE_LIMIT_PER_TENANT: '3', AMPHI_RATE_LIMIT_PER_IP: '0' } });
     try {

@@ -10,6 +10,8 @@ export interface RateLimitOptions {
   perAddress: number;
   /** Authenticated requests per window for one tenant; 0 turns the limit off. */
   perTenant: number;
+  /** Authenticated calls that ask every server (recordings) per window for one tenant; 0: off. */
+  fanOutPerTenant: number;
   /** Addresses and CIDRs exempt from the per-address limit (a tenant's LMS servers). */
   allow: readonly string[];
 }
@@ -56,6 +58,12 @@ export class BbbRateLimiter {
   tenant(name: string): Promise<Limited | undefined> {
     if (this.opts.perTenant === 0) return Promise.resolve(undefined);
     return this.count(`tenant:${name}`, this.opts.perTenant);
+  }
+
+  /** Counts a call of a tenant that asks every server; says when it is over that budget. */
+  fanOut(name: string): Promise<Limited | undefined> {
+    if (this.opts.fanOutPerTenant === 0) return Promise.resolve(undefined);
+    return this.count(`fan-out:${name}`, this.opts.fanOutPerTenant);
   }
 
   private async count(subject: string, max: number): Promise<Limited | undefined> {

@@ -181,7 +181,8 @@ async function answer(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer
   // signed join URL, so strangers replaying one could spend it: they count per address only
   // (and a replayed URL takes one seat, see join.ts).
   if (auth.call.request.callName !== 'join') {
-    const limited = await gw.limiter.tenant(auth.call.tenant.name);
+    const tenant = auth.call.tenant.name;
+    const limited = (await gw.limiter.tenant(tenant)) ?? (auth.spec.fansOut ? await gw.limiter.fanOut(tenant) : undefined);
     if (limited) return failed(tooManyRequests(limited), 'rateLimited');
   }
   return auth.spec.handler(gw, auth.call);

@@ -11,6 +11,8 @@ export interface CallSpec {
   methods: readonly string[];
   /** The recording calls keep bbb-web's legacy checksum message. */
   legacyChecksum?: boolean;
+  /** Asks every server (recordings): counted against the tenant's fan-out budget as well. */
+  fansOut?: boolean;
 }
 
 const GET_POST = ['GET', 'POST'];
@@ -35,10 +37,10 @@ export const CALLS: ReadonlyMap<string, CallSpec> = new Map(
     getMeetings: { handler: getMeetings, methods: GET_POST },
     insertDocument: { handler: forwardToMeeting, methods: ['POST'] },
     sendChatMessage: { handler: forwardToMeeting, methods: ['GET'] },
-    getRecordings: { handler: getRecordings, methods: GET_POST, legacyChecksum: true },
-    publishRecordings: { handler: publishRecordings, methods: GET_POST, legacyChecksum: true },
-    deleteRecordings: { handler: deleteRecordings, methods: GET_POST, legacyChecksum: true },
-    updateRecordings: { handler: updateRecordings, methods: GET_POST, legacyChecksum: true },
+    getRecordings: { handler: getRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
+    publishRecordings: { handler: publishRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
+    deleteRecordings: { handler: deleteRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
+    updateRecordings: { handler: updateRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
     // Real BBB calls a pool gateway does not serve (client-internal, webhooks, text tracks).
     getSessions: { handler: unsupported, methods: GET_POST },
     getJoinUrl: { handler: unsupported, methods: GET_POST },
