@@ -6,6 +6,7 @@ import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-me
 import { registerPoolCollector } from '../metrics/pool-collector.js';
 import { DEFAULT_POLICY_DIR, openWatchedPolicy, type PolicyStore } from '../policy/index.js';
 import type { Store } from '../state/store.js';
+import { LiveMeetingReads } from './bbb/live-reads.js';
 import { MeetingListCache } from './bbb/meeting-list.js';
 import { registerAdminApi } from './admin/routes.js';
 import { Placer } from './bbb/placer.js';
@@ -95,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     }),
     tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
     meetingLists: new MeetingListCache(store, pool, settings.AMPHI_MEETING_LIST_CACHE_MS),
+    liveReads: new LiveMeetingReads({ timeoutMs: settings.AMPHI_LIVE_READ_TIMEOUT_MS, cacheMs: settings.AMPHI_LIVE_READ_CACHE_MS }),
     limiter: new BbbRateLimiter(new RateCounter(store.ctx, settings.AMPHI_RATE_LIMIT_WINDOW_MS), {
       perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
       perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,

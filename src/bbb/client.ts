@@ -279,8 +279,8 @@ export class BbbClient {
     return this.typed('getMeetings', [], toMeetings);
   }
 
-  async getMeetingInfo(meetingID: string): Promise<MeetingInfo> {
-    return this.typed('getMeetingInfo', [['meetingID', meetingID]], toMeetingInfo);
+  async getMeetingInfo(meetingID: string, opts: CallOptions = {}): Promise<MeetingInfo> {
+    return this.typed('getMeetingInfo', [['meetingID', meetingID]], toMeetingInfo, opts);
   }
 
   /** An unknown meeting is not an error in BBB: it answers running=false. */

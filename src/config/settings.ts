@@ -40,6 +40,8 @@ export const SETTINGS = {
   AMPHI_CREATE_GRACE_MS: { schema: int(0).default(60_000), help: 'a meeting younger than this is never forgotten by the poller' },
   AMPHI_RESERVATION_FADE_MS: { schema: int(1000).default(900_000), help: 'time for a new meeting reservation to fade out' },
   AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
+  AMPHI_LIVE_READ_TIMEOUT_MS: { schema: int(50).default(1000), help: 'getMeetingInfo/isMeetingRunning wait this long for the meeting server, then answer from the polled state' },
+  AMPHI_LIVE_READ_CACHE_MS: { schema: int(0).default(1000), help: 'how long one live meeting answer serves every reader of that meeting' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },
   AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
   AMPHI_TRUST_PROXY: { schema: z.string().default('loopback,linklocal,uniquelocal'), help: 'proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDRs, loopback/linklocal/uniquelocal, a hop count, true or false' },

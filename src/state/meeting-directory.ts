@@ -189,6 +189,23 @@ export class MeetingDirectory {
       .exec();
   }
 
+  /**
+   * Writes a live answer of the meeting's server (getMeetingInfo) over the polled state, if the
+   * meeting is still placed there (commands/refresh-meeting.lua). `info` has the tenant-local ID.
+   */
+  async refreshLive(tenant: string, meetingID: string, server: string, info: MeetingInfo): Promise<boolean> {
+    const { keys } = this.ctx;
+    const ref = meetingRef(tenant, meetingID);
+    const inside = JSON.stringify(info.attendees.map((a) => a.userID));
+    const written = await runScript(
+      this.ctx.redis,
+      'refresh-meeting',
+      [keys.meeting(ref), keys.inside(ref), keys.pending(ref)],
+      [server, JSON.stringify(info), info.participantCount, info.videoCount, inside],
+    );
+    return written === 1;
+  }
+
   /** Meetings and participants of one tenant: polled, plus joins admitted since (when it has a participant quota). */
   async usage(tenant: string): Promise<{ meetings: number; participants: number }> {
     const { redis, keys } = this.ctx;

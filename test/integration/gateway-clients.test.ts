@@ -1,27 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { phpUrl as phpShape, rubyUrl as rubyShape } from '../helpers/client-shapes.js';
 import { GATEWAY_SECRET, startTestPool, type TestGateway, type TestPool } from '../helpers/gateway.js';
 
-// How the official client libraries other than bigbluebutton-js build their requests
-// (bbb-api.md §1.3), reproduced byte for byte against the gateway.
+// The PHP and Ruby clients' request shapes (bbb-api.md §1.3), byte for byte, against the gateway.
 
-/** bigbluebutton-api-php 3.0: RFC 3986 encoding (space → %20), declaration order, SHA-256, `?&checksum=` when empty. */
-function phpUrl(base: string, call: string, params: [string, string][]): string {
-  const query = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`).join('&');
-  const checksum = createHash('sha256').update(call + query + GATEWAY_SECRET).digest('hex');
-  return `${base}/bigbluebutton/api/${call}?${query}&checksum=${checksum}`;
-}
-
-/** bigbluebutton-api-ruby (Greenlight): params sorted by key, URI.encode_www_form_component (space → +), SHA-1. */
-function rubyUrl(base: string, call: string, params: [string, string][]): string {
-  const query = [...params]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replace(/%20/g, '+').replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`)
-    .join('&');
-  const checksum = createHash('sha1').update(call + query + GATEWAY_SECRET).digest('hex');
-  return `${base}/bigbluebutton/api/${call}?${query}&checksum=${checksum}`;
-}
+const phpUrl = (base: string, call: string, params: [string, string][]) => phpShape(base, GATEWAY_SECRET, call, params);
+const rubyUrl = (base: string, call: string, params: [string, string][]) => rubyShape(base, GATEWAY_SECRET, call, params);
 
 describe('the PHP and Ruby clients request shapes through the gateway', () => {
   let pool: TestPool;

@@ -5,6 +5,7 @@ import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { PolicyStore } from '../../policy/policy-store.js';
 import type { Store } from '../../state/store.js';
 import type { TrustProxy } from '../http/client-address.js';
+import type { LiveMeetingReads } from './live-reads.js';
 import type { MeetingListCache } from './meeting-list.js';
 import type { Placer } from './placer.js';
 import type { PoolView } from './pool-view.js';
@@ -18,6 +19,7 @@ export interface Gateway {
   placer: Placer;
   tenants: TenantDirectory;
   meetingLists: MeetingListCache;
+  liveReads: LiveMeetingReads;
   limiter: BbbRateLimiter;
   /** Which peers may speak for the client (X-Forwarded-For/-Proto), AMPHI_TRUST_PROXY. */
   trustProxy: TrustProxy;

@@ -13,6 +13,7 @@ import {
   resolveMeetingPolicy,
   tenantPolicy,
 } from '../../../policy/index.js';
+import { meetingRef } from '../../../state/keys.js';
 import { fitsUpstream, toUpstreamId } from '../../../state/namespace.js';
 import type { ServerRecord } from '../../../state/types.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
@@ -124,6 +125,7 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
     const limits = { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
     await gw.store.meetings.markRunning(tenant, meetingID, duplicate ? undefined : { info: infoFromCreate(local, new Map(upstream)), limits });
     gw.meetingLists.invalidate(tenant);
+    gw.liveReads.forget(meetingRef(tenant, meetingID));
     return {
       xml: renderCreate(local),
       outcome: duplicate ? 'duplicate' : 'success',

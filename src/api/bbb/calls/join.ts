@@ -6,6 +6,7 @@ import type { JoinCount, Joiner } from '../../../state/meeting-directory.js';
 import { joinErrorRedirectUrl, renderFailed } from '../../../bbb/responses.js';
 import type { BbbMessage } from '../../../bbb/types.js';
 import { checkJoinParams, joinRedirects } from '../../../bbb/validate.js';
+import { meetingRef } from '../../../state/keys.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
@@ -39,6 +40,8 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
     return joinError(call, BBB_ERRORS.maxParticipantsReached, admission.reason);
   }
 
+  // The user is about to enter: a cached live answer would miss them.
+  gw.liveReads.forget(meetingRef(call.tenant.name, meetingID!));
   // Built from the parsed parameters, never the raw text: what was checked is what is sent.
   const query = encodeQuery(forwardParams(params, toUpstreamId(call.tenant.name, meetingID!)));
   if (joinRedirects(params)) {

@@ -8,9 +8,10 @@ import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
 import { forwardParams, upstreamFailure } from './upstream.js';
 
-// getMeetingInfo, isMeetingRunning and getMeetings answer from the polled state, so a slow or
-// dead server never slows or fails them. A meeting whose server is unreachable is gone for
-// clients (its next create places it again), so it is reported as not found / not running.
+// getMeetingInfo and isMeetingRunning ask the meeting's server (live-reads.ts: shared, cached
+// briefly, bounded by a short timeout) and fall back to the polled state when it does not
+// answer in time; getMeetings answers from the polled state alone. A meeting whose server is
+// unreachable is gone for clients (its next create places it again): not found / not running.
 
 async function reachableMeeting(gw: Gateway, call: Call): Promise<{ meeting: MeetingRecord; server: ServerRecord } | undefined> {
   const meetingID = call.request.params.get('meetingID')!;
@@ -20,19 +21,27 @@ async function reachableMeeting(gw: Gateway, call: Call): Promise<{ meeting: Mee
   return isReachable(server) ? { meeting, server } : undefined;
 }
 
+/** The meeting as its server describes it now, else as the last poll (or create) did. */
+async function currentInfo(gw: Gateway, call: Call): Promise<MeetingInfo | undefined> {
+  const found = await reachableMeeting(gw, call);
+  if (!found) return undefined;
+  const live = await gw.liveReads.read(gw, found.meeting, found.server);
+  if (live === 'gone') return undefined;
+  return live ?? found.meeting.info;
+}
+
 export async function getMeetingInfo(gw: Gateway, call: Call): Promise<Answer> {
   const invalid = checkMeetingId(call.request.params.get('meetingID'));
   if (invalid) return xml(renderFailed(invalid), 'invalid');
-  const found = await reachableMeeting(gw, call);
-  if (!found?.meeting.info) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
-  return xml(renderMeetingInfo(found.meeting.info));
+  const info = await currentInfo(gw, call);
+  if (!info) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
+  return xml(renderMeetingInfo(info));
 }
 
 export async function isMeetingRunning(gw: Gateway, call: Call): Promise<Answer> {
   const invalid = checkMeetingId(call.request.params.get('meetingID'));
   if (invalid) return xml(renderFailed(invalid), 'invalid');
-  const found = await reachableMeeting(gw, call);
-  return xml(renderIsMeetingRunning(found?.meeting.info?.running ?? false));
+  return xml(renderIsMeetingRunning((await currentInfo(gw, call))?.running ?? false));
 }
 
 export async function getMeetings(gw: Gateway, call: Call): Promise<Answer> {
@@ -66,6 +75,7 @@ export async function end(gw: Gateway, call: Call): Promise<Answer> {
   try {
     await gw.pool.client(found.server).call('end', forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)));
     await gw.store.meetings.markEnded(call.tenant.name, found.meeting.meetingID, endedInfo(found.meeting.info, Date.now()));
+    gw.liveReads.forget(found.meeting.ref);
     gw.meetingLists.invalidate(call.tenant.name);
     return xml(renderEnd());
   } catch (err) {
