@@ -1,6 +1,6 @@
 // Server choice for a new meeting. Pure: the caller passes a snapshot and a random source.
 // The snapshot may be a little stale, so the choice is a ranked list of candidates and the
-// atomic Redis step (state/commands/place.lua) takes the first that still fits on live
+// atomic Redis step (state/commands/place-meeting.lua) takes the first that still fits on live
 // counters. Sampling a few random candidates first (power-of-d-choices) is what spreads a
 // burst of creates made on the same snapshot instead of sending them all to one server.
 
@@ -73,10 +73,19 @@ function sample<T>(items: readonly T[], count: number, random: () => number): T[
 }
 
 /**
+ * How many candidates the atomic step is given at most. Its cost is per candidate (a full pool
+ * has it compare them all), so this keeps a placement's cost independent of the pool's size;
+ * the view is at most AMPHI_SNAPSHOT_MS old, and its best servers are the live best but for
+ * what was placed or polled since.
+ */
+export const MAX_CANDIDATES = 64;
+
+/**
  * Ranks the servers for a meeting that needs `need` units: first `choices` random servers
- * that fit (in the preferred-tag group when one fits), then every other fitting server by
- * headroom, then — so a full pool still serves — the rest by headroom. Servers that are not
- * placeable (cordoned, disabled, offline, missing a required tag) never appear.
+ * that fit (in the preferred-tag group when one fits), then the other fitting servers by
+ * headroom, then — so a full pool still serves — the rest by headroom; `limit` candidates at
+ * most. Servers that are not placeable (cordoned, disabled, offline, missing a required tag)
+ * never appear.
  */
 export function rankServers(
   servers: readonly ServerView[],
@@ -84,6 +93,7 @@ export function rankServers(
   tags: TagRequest,
   random: () => number,
   choices = 2,
+  limit = MAX_CANDIDATES,
 ): Ranking {
   const placeable = servers.filter((s) => isPlaceable(s, tags));
   const fits = placeable.filter((s) => headroom(s) >= need);
@@ -93,9 +103,10 @@ export function rankServers(
   const group = preferredFits.length > 0 ? preferredFits : fits;
   const head = sample(group, choices, random).sort(byHeadroom);
   const taken = new Set(head.map((s) => s.id));
-  const others = fits.filter((s) => !group.includes(s));
+  const inGroup = new Set(group);
+  const others = fits.filter((s) => !inGroup.has(s));
   const rest = [...group.filter((s) => !taken.has(s.id)).sort(byHeadroom), ...others.sort(byHeadroom)];
   for (const s of rest) taken.add(s.id);
   const overflow = placeable.filter((s) => !taken.has(s.id)).sort(byHeadroom);
-  return { candidates: [...head, ...rest, ...overflow].map((s) => s.id), sampled: head.length };
+  return { candidates: [...head, ...rest, ...overflow].slice(0, Math.max(limit, head.length)).map((s) => s.id), sampled: head.length };
 }

@@ -245,6 +245,7 @@ export class MeetingDirectory {
         keys.pending(ref),
         keys.tenantMeetings(tenant),
         keys.tenantPending(tenant),
+        keys.server(server),
       ],
       [ref, server, meetingID],
     );

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { fadedReservation } from '../placement/load-model.js';
 import type { ServerView } from '../placement/choose.js';
+import { reservedLoad, type ReservationTotals } from '../placement/reservations.js';
+import { decodeServer } from './codec.js';
 import type { StoreContext } from './context.js';
 import { keysFor } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
@@ -60,23 +61,26 @@ export class Store {
   }
 
   /**
-   * Every server as placement sees it: measured load plus what young meetings still reserve.
-   * Read in one pipeline; the atomic placement step re-checks the chosen server live.
+   * Every server as placement sees it: measured load plus what young meetings still reserve,
+   * from the reservation sums each server hash carries (placement/reservations.ts, the formula
+   * place-meeting.lua applies too). One pipeline; the atomic placement step re-checks live.
    */
   async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[] }> {
     const { redis, keys } = this.ctx;
-    const servers = await this.servers.list();
+    const ids = await this.servers.ids();
     const pipeline = redis.pipeline();
-    for (const s of servers) pipeline.hgetall(keys.reservations(s.id));
+    for (const id of ids) pipeline.hgetall(keys.server(id));
     const results = (await pipeline.exec()) ?? [];
     const now = this.ctx.now();
-    const views = servers.map((s, i): ServerView => {
-      let reserved = 0;
-      for (const entry of Object.values((results[i]?.[1] ?? {}) as Record<string, string>)) {
-        const [r, t, m] = entry.split('|').map(Number);
-        reserved += fadedReservation(r ?? 0, now - (t ?? now), fadeMs, m ?? 0);
-      }
-      return { id: s.id, capacity: s.capacity, load: s.measuredLoad + reserved, state: s.state, health: s.health, tags: s.tags };
+    const servers: ServerRecord[] = [];
+    const views: ServerView[] = [];
+    ids.forEach((id, i) => {
+      const h = (results[i]?.[1] ?? {}) as Record<string, string>;
+      const s = decodeServer(id, h);
+      if (!s) return;
+      const reserved = h.resvReserved === undefined ? 0 : reservedLoad(decodeTotals(h), now, fadeMs);
+      servers.push(s);
+      views.push({ id, capacity: s.capacity, load: s.measuredLoad + reserved, state: s.state, health: s.health, tags: s.tags });
     });
     return { servers, views };
   }
@@ -94,4 +98,9 @@ export class Store {
     if (names.length === 0) return 0;
     return Number(await runScript(this.ctx.redis, 'release-lock', names.map((n) => this.ctx.keys.lock(n)), [owner]));
   }
+}
+
+/** The reservation sums the Lua scripts keep in a server hash (see place-meeting.lua). */
+function decodeTotals(h: Record<string, string>): ReservationTotals {
+  return { reserved: Number(h.resvReserved), reservedAt: Number(h.resvReservedAt), measured: Number(h.resvMeasured), until: Number(h.resvUntil) };
 }

@@ -148,6 +148,23 @@ describe('state store (real Redis)', () => {
     expect(views[0]!.load).toBe(35);
   });
 
+  it('a reservation measured in full adds nothing until a poll measures less of it, and the last one forgotten leaves no sums', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 100);
+    const poll = (measuredLoad: number) =>
+      store.polls.success('s00', { ...TOTALS, meetings: 1, measuredLoad }, [
+        { tenant: 'default', meetingID: 'm1', upstreamID: 'm1', createTime: 1, measuredLoad, info: infoOf('m1', 20) },
+      ], thresholds);
+    await poll(120);
+    expect((await store.snapshot(FADE)).views[0]!.load).toBe(120);
+    clock += FADE / 4;
+    await poll(20); // people left: 75 still reserved, 20 of it measured
+    expect((await store.snapshot(FADE)).views[0]!.load).toBe(75);
+    await store.meetings.forget('default', 'm1', 's00');
+    expect((await store.snapshot(FADE)).views[0]!.load).toBe(20);
+    expect(Object.keys(await t.redis.hgetall(store.ctx.keys.server('s00'))).filter((f) => f.startsWith('resv'))).toEqual([]);
+  });
+
   it('a poll re-pins unknown meetings, keeps young in-flight ones and forgets ended ones', async () => {
     await addServers(2, 500);
     await place(store, 'young', 10);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headroom, isPlaceable, NO_TAGS, parseServerTags, rankServers, type ServerView } from '../../src/placement/choose.js';
+import { headroom, isPlaceable, MAX_CANDIDATES, NO_TAGS, parseServerTags, rankServers, type ServerView } from '../../src/placement/choose.js';
 import {
   DEFAULT_LOAD_WEIGHTS,
   DEFAULT_SIZE_CLASSES,
@@ -102,6 +102,22 @@ describe('server choice', () => {
     const tags = parseServerTags('eu');
     expect(rankServers(servers, 30, tags, Math.random).candidates[0]).toBe('tagged');
     expect(rankServers(servers, 50, tags, Math.random).candidates[0]).toBe('plain');
+  });
+
+  it('gives the atomic step MAX_CANDIDATES at most, whatever the pool: the sample, then the most headroom', () => {
+    const servers = Array.from({ length: 1000 }, (_, i) => server(`s${i}`, i % 100)); // 10 servers at each load
+    const loads = (ids: string[]) => ids.map((id) => servers.find((s) => s.id === id)!.load);
+    const roomy = rankServers(servers, 10, NO_TAGS, Math.random);
+    expect(roomy.candidates).toHaveLength(MAX_CANDIDATES);
+    expect(roomy.sampled).toBe(2);
+    const rest = loads(roomy.candidates.slice(2));
+    expect(rest).toEqual([...rest].sort((a, b) => a - b));
+    expect(Math.max(...rest)).toBeLessThanOrEqual(6);
+    // A full pool: the servers with the most headroom, best first, none sampled.
+    const full = rankServers(servers, 200, NO_TAGS, Math.random);
+    expect(full.sampled).toBe(0);
+    expect(loads(full.candidates)).toEqual(Array.from({ length: MAX_CANDIDATES }, (_, i) => Math.floor(i / 10)));
+    expect(rankServers(servers, 10, NO_TAGS, Math.random, 2, Infinity).candidates).toHaveLength(1000);
   });
 
   it('offers no candidate when nothing is placeable, and overflow candidates when all are full', () => {

@@ -1,9 +1,10 @@
 --[[
 Writes one successful poll of a server: its measured counters, each meeting's measured load
-(which lowers what the meeting still reserves), each tenant's participants on the server,
-re-pins meetings Redis does not know with the limits they were created with (the store rebuilds
-itself after a data loss), and forgets meetings the server no longer runs — except young ones
-not ended, whose create may still be in flight when the poll was taken.
+(which lowers what the meeting still reserves), the server's reservation sums rebuilt (see
+place-meeting.lua), each tenant's participants on the server, re-pins meetings Redis does not
+know with the limits they were created with (the store rebuilds itself after a data loss), and
+forgets meetings the server no longer runs — except young ones not ended, whose create may still
+be in flight when the poll was taken.
 
 KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEYS[4] meetings index
 KEYS[5] server-tenants set (tenants with a field for this server in their tenant-usage hash)
@@ -99,6 +100,8 @@ local function writeLimits(key, a)
     'moderatorMargin', ARGV[a + 12], 'moderatorPW', ARGV[a + 13])
 end
 
+-- What this poll measured of each meeting of the server, for its reservation.
+local measured = {}
 for i = 0, meetingCount - 1 do
   local a = argBase + i * 14
   local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
@@ -120,15 +123,7 @@ for i = 0, meetingCount - 1 do
     redis.call('SADD', t.meetings, ref)
     if redis.call('HEXISTS', key, 'maxParticipants') == 0 then writeLimits(key, a) end
     liveCounts(i, a, t)
-    local r = redis.call('HGET', KEYS[2], ref)
-    if r then
-      local reserved, rt = string.match(r, '^([^|]+)|([^|]+)|')
-      if now - tonumber(rt) >= fade then
-        redis.call('HDEL', KEYS[2], ref)
-      else
-        redis.call('HSET', KEYS[2], ref, reserved .. '|' .. rt .. '|' .. ARGV[a + 5])
-      end
-    end
+    measured[ref] = ARGV[a + 5]
   end
 end
 
@@ -157,6 +152,38 @@ for u = 0, (#ARGV - argBase + 1) / 3 - 1 do
       forgotten = forgotten + 1
     end
   end
+end
+
+-- The server's reservation sums rebuilt from its reservations hash, as placement/reservations.ts
+-- sumReservations does: faded ones dropped, ones measured in full kept but not counted (a later
+-- poll may measure less of them), the others counted. Rebuilding at every poll also clears the
+-- rounding the placements' and forgets' additions leave.
+local sumR, sumRT, sumM, untilT = 0, 0, 0, math.huge
+local entries = redis.call('HGETALL', KEYS[2])
+for j = 1, #entries, 2 do
+  local ref = entries[j]
+  local r, rt, was, counted = string.match(entries[j + 1], '^([^|]*)|([^|]*)|([^|]*)|?([^|]*)$')
+  local m = measured[ref] or was
+  local reserved, created = tonumber(r), tonumber(rt)
+  local age = now - created
+  if age >= fade then
+    redis.call('HDEL', KEYS[2], ref)
+  else
+    local value = tonumber(m)
+    local fate = '0'
+    if reserved * (1 - math.max(0, age) / fade) - value > 0 then
+      fate = '1'
+      sumR, sumRT, sumM = sumR + reserved, sumRT + reserved * created, sumM + value
+      untilT = math.min(untilT, created + fade * (1 - value / reserved))
+    end
+    if fate ~= counted or m ~= was then redis.call('HSET', KEYS[2], ref, r .. '|' .. rt .. '|' .. m .. '|' .. fate) end
+  end
+end
+if untilT == math.huge then
+  redis.call('HDEL', KEYS[1], 'resvReserved', 'resvReservedAt', 'resvMeasured', 'resvUntil')
+else
+  redis.call('HSET', KEYS[1], 'resvReserved', string.format('%.17g', sumR), 'resvReservedAt', string.format('%.17g', sumRT),
+    'resvMeasured', string.format('%.17g', sumM), 'resvUntil', string.format('%.17g', untilT))
 end
 
 local state = redis.call('HGET', KEYS[1], 'state')

@@ -3,6 +3,7 @@ Forgets a meeting's placement (ended, or its create failed upstream) if it is st
 given server, so a late call never removes a newer placement of the same meeting ID.
 KEYS[1] meeting hash  KEYS[2] meetings index  KEYS[3] server-meetings set  KEYS[4] reservations hash
 KEYS[5] inside set  KEYS[6] pending-joins zset  KEYS[7] tenant-meetings set  KEYS[8] tenant-pending zset
+KEYS[9] server hash (its reservation sums, see place-meeting.lua)
 ARGV[1] ref  ARGV[2] serverId  ARGV[3] meetingID
 ]]
 if redis.call('HGET', KEYS[1], 'server') ~= ARGV[2] then return 0 end
@@ -14,5 +15,24 @@ redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SREM', KEYS[7], ARGV[1])
-redis.call('HDEL', KEYS[4], ARGV[1])
+
+-- Its reservation leaves the server's sums if it was counted in them (reservations.ts
+-- removeReservation); the last one leaves none, without the additions' rounding.
+local entry = redis.call('HGET', KEYS[4], ARGV[1])
+if entry then
+  redis.call('HDEL', KEYS[4], ARGV[1])
+  local r, t, m, counted = string.match(entry, '^([^|]*)|([^|]*)|([^|]*)|?([^|]*)$')
+  if redis.call('HLEN', KEYS[4]) == 0 then
+    redis.call('HDEL', KEYS[9], 'resvReserved', 'resvReservedAt', 'resvMeasured', 'resvUntil')
+  elseif counted == '1' then
+    local s = redis.call('HMGET', KEYS[9], 'resvReserved', 'resvReservedAt', 'resvMeasured')
+    -- No sums means no server hash to write to (the server was removed meanwhile).
+    if s[1] then
+      r, t, m = tonumber(r), tonumber(t), tonumber(m)
+      redis.call('HSET', KEYS[9], 'resvReserved', string.format('%.17g', tonumber(s[1]) - r),
+        'resvReservedAt', string.format('%.17g', tonumber(s[2]) - r * t),
+        'resvMeasured', string.format('%.17g', tonumber(s[3]) - m))
+    end
+  end
+end
 return 1

@@ -13,6 +13,12 @@ ARGV[5] meeting ref  ARGV[6] tenant  ARGV[7] meetingID  ARGV[8] upstreamID  ARGV
 ARGV[10] tenant maxMeetings  ARGV[11] tenant maxParticipants (each 0: no quota)  ARGV[12] pending TTL (ms)
 ARGV[13..] candidate server ids, in the order the pure ranking chose
 
+The reservation goes into the chosen server's reservations hash as
+`reserved|createdAt|measured|counted` ('1' while counted in the sums) and into its running sums,
+fields of its server hash: resvReserved = Σ reserved, resvReservedAt = Σ reserved × createdAt,
+resvMeasured = Σ measured, resvUntil = the earliest fade end (placement/reservations.ts;
+apply-poll.lua rebuilds them at each poll, forget-meeting.lua takes a meeting out).
+
 Returns {'existing', serverId} | {'quota', 'maxMeetings' | 'maxParticipants'}
       | {'placed', serverId, headroom} | {'overcommitted', serverId, headroom} | {'none'}
 ]]
@@ -34,20 +40,18 @@ if maxParticipants > 0 then
   if participants >= maxParticipants then return {'quota', 'maxParticipants'} end
 end
 
--- Live headroom of candidate i, or nil when it cannot take meetings.
+-- Live headroom of candidate i, or nil when it cannot take meetings. One HMGET however many
+-- meetings the server holds: what they still reserve comes from the server's reservation sums
+-- (see the header), by placement/reservations.ts reservedLoad.
 local function headroom(i)
-  local base = 5 + (i - 1) * 3
-  local s = redis.call('HMGET', KEYS[base + 1], 'capacity', 'measuredLoad', 'state', 'health')
+  local s = redis.call('HMGET', KEYS[3 + i * 3], 'capacity', 'measuredLoad', 'state', 'health',
+    'resvReserved', 'resvReservedAt', 'resvMeasured', 'resvUntil')
   if s[3] ~= 'enabled' or s[4] ~= 'online' then return nil end
   local load = tonumber(s[2]) or 0
-  local resv = redis.call('HGETALL', KEYS[base + 2])
-  for j = 2, #resv, 2 do
-    local r, t, m = string.match(resv[j], '^([^|]+)|([^|]+)|([^|]+)$')
-    local age = now - tonumber(t)
-    if age < fade then
-      local left = tonumber(r) * (1 - math.max(0, age) / fade) - tonumber(m)
-      if left > 0 then load = load + left end
-    end
+  local r = tonumber(s[5])
+  if r then
+    local unfaded = r - tonumber(s[7])
+    load = load + math.max(0, math.min(unfaded, unfaded - (r * math.min(now, tonumber(s[8])) - tonumber(s[6])) / fade))
   end
   return (tonumber(s[1]) or 0) - load
 end
@@ -85,5 +89,10 @@ if outcome == 'overcommitted' then redis.call('HSET', KEYS[1], 'overcommitted', 
 redis.call('SADD', KEYS[2], ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('SADD', KEYS[base + 3], ARGV[5])
-redis.call('HSET', KEYS[base + 2], ARGV[5], need .. '|' .. now .. '|0')
+redis.call('HSET', KEYS[base + 2], ARGV[5], ARGV[3] .. '|' .. ARGV[1] .. '|0|1')
+-- reservations.ts addReservation
+local t = redis.call('HMGET', KEYS[base + 1], 'resvReserved', 'resvReservedAt', 'resvMeasured', 'resvUntil')
+redis.call('HSET', KEYS[base + 1], 'resvReserved', string.format('%.17g', (tonumber(t[1]) or 0) + need),
+  'resvReservedAt', string.format('%.17g', (tonumber(t[2]) or 0) + need * now), 'resvMeasured', t[3] or '0',
+  'resvUntil', string.format('%.17g', math.min(tonumber(t[4]) or math.huge, now + fade)))
 return {outcome, serverId, tostring(chosenRoom)}
