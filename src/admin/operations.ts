@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { BbbClient, BbbClientError } from '../bbb/client.js';
 import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import { DEFAULT_SIZE_CLASSES } from '../placement/load-model.js';
+import type { Policy } from '../policy/schema.js';
+import { tenantSizeEstimate, type TenantSizeEstimate } from '../policy/size-estimate.js';
+import { DEFAULT_TENANT } from '../state/namespace.js';
 import { UnknownServerError } from '../state/server-registry.js';
 import type { Store } from '../state/store.js';
 import { TENANT_NAME } from '../state/tenant-registry.js';
@@ -414,6 +417,21 @@ export async function removeTenantSecret(store: Store, name: string, secret: unk
   if (!tenant.secrets.includes(value)) throw new NotFoundError(`tenant ${name} has no such secret`);
   if (tenant.secrets.length === 1) throw new ConflictError(`this is the last secret of tenant ${name}; add its replacement first`);
   return tenantRow(await store.tenants.put({ ...tenant, secrets: tenant.secrets.filter((s) => s !== value) }));
+}
+
+export interface TenantSizeEstimateRow extends TenantSizeEstimate {
+  tenant: string;
+}
+
+/**
+ * What a create of the tenant with no profile and no hint reserves now: the estimate from its
+ * past such meetings (policy/size-estimate.ts), with what it is made of. The default tenant
+ * needs no record (AMPHI_SECRET serves it).
+ */
+export async function getTenantSizeEstimate(store: Store, name: string, policy: Policy): Promise<TenantSizeEstimateRow> {
+  const tenant = parse(tenantName, name);
+  if (tenant !== DEFAULT_TENANT) await requireTenant(store, tenant);
+  return { tenant, ...tenantSizeEstimate(policy, tenant, await store.meetings.sizeSamples(tenant)) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import { joinFastPath } from './bbb/join-fast-path.js';
 import { badUrlAnswer, bbbRoutes, send } from './bbb/routes.js';
 import { TenantDirectory } from './bbb/tenants.js';
 import { BbbRateLimiter } from './bbb/rate-limit.js';
+import { TenantSizes } from './bbb/tenant-sizes.js';
 import { RateCounter } from '../state/rate-counter.js';
 import { trustProxy } from './http/client-address.js';
 import { logError } from './http/log-error.js';
@@ -97,6 +98,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     tenants: new TenantDirectory(store, settings.AMPHI_SECRET ?? []),
     meetingLists: new MeetingListCache(store, pool, settings.AMPHI_MEETING_LIST_CACHE_MS),
     liveReads: new LiveMeetingReads({ timeoutMs: settings.AMPHI_LIVE_READ_TIMEOUT_MS, cacheMs: settings.AMPHI_LIVE_READ_CACHE_MS }),
+    tenantSizes: new TenantSizes(store),
     limiter: new BbbRateLimiter(new RateCounter(store.ctx, settings.AMPHI_RATE_LIMIT_WINDOW_MS), {
       perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
       perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,
@@ -119,6 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       issuer: settings.AMPHI_JWT_ISSUER,
       audience: settings.AMPHI_JWT_AUDIENCE,
       check: { algorithm: settings.AMPHI_UPSTREAM_ALGORITHM, timeoutMs: settings.AMPHI_UPSTREAM_TIMEOUT_MS },
+      policy: () => policies.current(),
     });
   }
 

@@ -3,7 +3,8 @@
 // operator can fix a rejected edit without guessing.
 //
 // Sections may be spread over files: `profiles` and `tenants` entry by entry (one file per
-// tenant works), the other sections (curve, load, tenantDefaults) whole, each in one file.
+// tenant works), the other sections (curve, load, sizeEstimate, tenantDefaults) whole, each in
+// one file.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +87,7 @@ export async function loadPolicyDir(dir: string): Promise<LoadResult> {
     const data: unknown = doc.toJS({ maxAliasCount: 100 });
     if (data === null || data === undefined) continue; // only comments
     if (!isPlainObject(data)) {
-      errors.push({ file, line: 1, path: '', message: 'a policy file is a mapping of sections (curve, profiles, load, tenantDefaults, tenants)' });
+      errors.push({ file, line: 1, path: '', message: 'a policy file is a mapping of sections (curve, profiles, load, sizeEstimate, tenantDefaults, tenants)' });
       continue;
     }
     for (const [section, value] of Object.entries(data)) {

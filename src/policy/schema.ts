@@ -3,6 +3,7 @@
 // issue carries the path of the field at fault, which the loader maps back to a file and line.
 import { z } from 'zod';
 import { DEFAULT_LOAD_WEIGHTS, DEFAULT_SIZE_CLASSES } from '../placement/load-model.js';
+import { TENANT_SIZE_SAMPLES } from '../state/keys.js';
 import { TENANT_NAME } from '../state/tenant-registry.js';
 import { curveMaxCameras, curveMaxParticipants, curveProblems, maxParticipantsAt } from './curve.js';
 import { effectiveProfile, profileLimits, tenantPolicy } from './tenants.js';
@@ -130,11 +131,25 @@ const loadSchema = z
   })
   .strict();
 
+/**
+ * How a meeting nobody sized (no profile, no hint) reserves: the tenant's recent meetings of
+ * that kind, by their peaks, blended with the profile's `expected` (policy/size-estimate.ts).
+ */
+const sizeEstimateSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    percentile: z.number().gt(0).max(100).default(90),
+    priorWeight: z.number().min(0).default(10),
+    window: count(1).max(TENANT_SIZE_SAMPLES).default(200),
+  })
+  .strict();
+
 const baseSchema = z
   .object({
     curve: curveSchema,
     profiles: z.record(profileName, profileSchema).refine((r) => Object.keys(r).length > 0, 'define at least one profile'),
     load: loadSchema.default({}),
+    sizeEstimate: sizeEstimateSchema.default({}),
     tenantDefaults: tenantDefaultsSchema,
     tenants: z.record(z.string().regex(TENANT_NAME, `tenant names match ${TENANT_NAME.source}`), tenantSchema).default({}),
   })
@@ -147,6 +162,7 @@ export type BbbSettings = z.output<typeof bbbSchema>;
 export type Quotas = z.output<typeof quotasSchema>;
 export type TenantDefaults = z.output<typeof tenantDefaultsSchema>;
 export type TenantEntry = z.output<typeof tenantSchema>;
+export type SizeEstimateSection = z.output<typeof sizeEstimateSchema>;
 export type Policy = z.output<typeof baseSchema>;
 
 type Path = (string | number)[];

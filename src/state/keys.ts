@@ -1,5 +1,6 @@
 // Redis key layout. Every key of a pool carries the pool's hash tag, so the Lua scripts that
 // touch several of them also run on Redis Cluster.
+import type { TenantSizeSample } from './types.js';
 
 export interface Keys {
   prefix: string;
@@ -27,6 +28,11 @@ export interface Keys {
   tenantPending(tenant: string): string;
   /** Tenants that have a field for this server in their tenantUsage hash (to delete it when it drops to zero). */
   serverTenants(serverId: string): string;
+  /**
+   * The peaks of one tenant's meetings that ended, sized by the tenant's default profile (no
+   * profile, no hint asked), newest first, at most TENANT_SIZE_SAMPLES (tenantSizeSample).
+   */
+  tenantSizes(tenant: string): string;
   tenants: string;
   lock(name: string): string;
   counter(name: string): string;
@@ -52,6 +58,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     tenantUsage: (tenant) => `${prefix}tenant-usage:${tenant}`,
     tenantPending: (tenant) => `${prefix}tenant-pending:${tenant}`,
     serverTenants: (id) => `${prefix}server-tenants:${id}`,
+    tenantSizes: (tenant) => `${prefix}tenant-sizes:${tenant}`,
     tenants: `${prefix}tenants`,
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,
@@ -75,4 +82,24 @@ export function refTenant(ref: string): string {
  */
 export function tenantPendingMember(meetingID: string, member: string): string {
   return `${meetingID},${member}`;
+}
+
+/** How many ended meetings a tenant's tenant-sizes list keeps (the policy's window is at most this). */
+export const TENANT_SIZE_SAMPLES = 1000;
+
+/**
+ * An entry of a tenant-sizes list: `peakParticipants|peakCameras|profile|endedAt` (profile names
+ * never contain '|'). apply-poll.lua builds the same string.
+ */
+export function tenantSizeSample(s: TenantSizeSample): string {
+  return `${s.participants}|${s.cameras}|${s.profile}|${s.endedAt}`;
+}
+
+/** An entry of a tenant-sizes list read back; undefined when malformed. */
+export function parseTenantSizeSample(entry: string): TenantSizeSample | undefined {
+  const [p, c, profile, at] = entry.split('|');
+  const participants = Number(p);
+  const cameras = Number(c);
+  if (!profile || !Number.isSafeInteger(participants) || !Number.isSafeInteger(cameras) || participants < 0 || cameras < 0) return undefined;
+  return { participants, cameras, profile, endedAt: Number(at) || 0 };
 }

@@ -3,9 +3,9 @@ import type { MeetingInfo } from '../bbb/types.js';
 import { decodeMeeting } from './codec.js';
 import { ScriptBatch } from './script-batch.js';
 import type { StoreContext } from './context.js';
-import { meetingRef, tenantPendingMember } from './keys.js';
+import { meetingRef, parseTenantSizeSample, TENANT_SIZE_SAMPLES, tenantPendingMember } from './keys.js';
 import { runScript } from './scripts.js';
-import type { MeetingLimits, MeetingRecord } from './types.js';
+import type { MeetingLimits, MeetingRecord, ProfileSource, TenantSizeSample } from './types.js';
 
 export type { MeetingLimits };
 
@@ -116,9 +116,15 @@ export class MeetingDirectory {
 
   /**
    * The upstream create succeeded: the poller may now treat the meeting like any other, and
-   * getMeetingInfo answers from `info` until the first poll describes it.
+   * getMeetingInfo answers from `info` until the first poll describes it. `profileSource` says
+   * how its profile was chosen: a meeting its tenant's default sized ('tenant') leaves its peaks
+   * in the tenant's sizes when it ends (apply-poll.lua).
    */
-  async markRunning(tenant: string, meetingID: string, fresh?: { info: MeetingInfo; limits: MeetingLimits }): Promise<void> {
+  async markRunning(
+    tenant: string,
+    meetingID: string,
+    fresh?: { info: MeetingInfo; limits: MeetingLimits; profileSource?: ProfileSource },
+  ): Promise<void> {
     const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
     // A duplicate create leaves what the polls measured (attendees, counts) as it is.
     if (!fresh) {
@@ -133,9 +139,10 @@ export class MeetingDirectory {
       maxParticipants: limits.maxParticipants,
       moderatorMargin: limits.moderatorMargin,
       moderatorPW: info.moderatorPW ?? '',
+      profileSource: fresh.profileSource ?? '',
     };
-    // A new meeting under the ID of one ended moments ago is not ended.
-    await this.ctx.redis.multi().hset(key, fields).hdel(key, 'endedAt').exec();
+    // A new meeting under the ID of one ended moments ago is not ended, and starts from no peaks.
+    await this.ctx.redis.multi().hset(key, fields).hdel(key, 'endedAt', 'peakParticipants', 'peakCameras').exec();
   }
 
   /**
@@ -266,6 +273,16 @@ export class MeetingDirectory {
       if (m) meetings.push(m);
     });
     return meetings;
+  }
+
+  /**
+   * The peaks of the tenant's ended meetings its default profile sized, newest first (at most
+   * TENANT_SIZE_SAMPLES; `limit` fewer).
+   */
+  async sizeSamples(tenant: string, limit = TENANT_SIZE_SAMPLES): Promise<TenantSizeSample[]> {
+    if (limit <= 0) return [];
+    const entries = await this.ctx.redis.lrange(this.ctx.keys.tenantSizes(tenant), 0, limit - 1);
+    return entries.map(parseTenantSizeSample).filter((s): s is TenantSizeSample => s !== undefined);
   }
 
   async countOn(server: string): Promise<number> {

@@ -1,5 +1,5 @@
 import type { StoreContext } from './context.js';
-import { meetingRef, refTenant } from './keys.js';
+import { meetingRef, refTenant, TENANT_SIZE_SAMPLES } from './keys.js';
 import { runScript } from './scripts.js';
 import type { PolledMeeting, PolledTotals, ServerHealth, ServerState } from './types.js';
 
@@ -58,9 +58,11 @@ export class PollWriter {
       PENDING_WINDOW_MS,
       participants.size,
       meetings.length,
+      TENANT_SIZE_SAMPLES,
     ];
     for (const [tenant, count] of participants) {
-      scriptKeys.push(keys.tenantMeetings(tenant), keys.tenantUsage(tenant), keys.tenantPending(tenant));
+      // A meeting it forgets may leave its peaks in its tenant's sizes (apply-poll.lua).
+      scriptKeys.push(keys.tenantMeetings(tenant), keys.tenantUsage(tenant), keys.tenantPending(tenant), keys.tenantSizes(tenant));
       args.push(tenant, count);
     }
     for (const m of meetings) {

@@ -70,6 +70,20 @@ export interface MeetingLimits {
   moderatorMargin: number;
 }
 
+/** How the profile of a meeting was chosen (policy/profiles.ts MeetingPolicy.source). */
+export type ProfileSource = 'param' | 'hint' | 'tenant';
+
+/** One ended meeting of a tenant sized by its default profile: what it reached (tenant-sizes list). */
+export interface TenantSizeSample {
+  /** The most participants, and cameras, any poll saw in it. */
+  participants: number;
+  cameras: number;
+  /** The profile it ran under. */
+  profile: string;
+  /** When the poller forgot it (ms). */
+  endedAt: number;
+}
+
 /** What the poller measured of one meeting. */
 export interface PolledMeeting {
   tenant: string;

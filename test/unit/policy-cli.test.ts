@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { curveTable, policyCommand } from '../../src/cli/commands/policy.js';
+import { curveTable, policyCommand, sizeEstimateLine } from '../../src/cli/commands/policy.js';
+import type { Policy } from '../../src/policy/schema.js';
 import { main } from '../../src/cli/dispatch.js';
 import { capture } from '../helpers/cli-io.js';
 
@@ -69,6 +70,14 @@ describe('amphi policy explain', () => {
     ]);
     expect(row('classroom')).toEqual(['classroom', '50', '30', '1', '2', 'meetingLayout=SMART_LAYOUT', '30 / 5 cam', '86.3', '447.5', 'standard, large']);
     expect(io.out).toMatch(/^\(defaults\) +auto +auto +auto,webinar,classroom +- +- +-$/m);
+    expect(io.out).toContain(
+      "A create with no profile and no hint reserves the p90 of the peaks of the tenant's newest 200 such meetings, blended with its profile's EXPECTED as if worth 10 meetings",
+    );
+  });
+
+  it('says when meetings nobody sized reserve their profile alone', () => {
+    const off = { sizeEstimate: { enabled: false, percentile: 90, priorWeight: 10, window: 200 } } as Policy;
+    expect(sizeEstimateLine(off)).toBe("A create with no profile and no hint reserves its profile's EXPECTED (sizeEstimate off).");
   });
 
   it("shows a tenant's profiles with its overrides and its allowed list only", async () => {

@@ -2,8 +2,8 @@
 // token. Every answer that is not a success is an RFC 9457 problem (application/problem+json).
 //
 // Registration (the app decides whether to, i.e. only when AMPHI_JWT_SECRET is set):
-//   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, issuer, audience, check })
-// or, equivalently, `await registerAdminApi(app, { store, jwtSecret, issuer, audience, check })`.
+//   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, issuer, audience, check, policy })
+// or, equivalently, `await registerAdminApi(app, { store, jwtSecret, issuer, audience, check, policy })`.
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import {
   addTenantSecret,
   getServer,
   getTenant,
+  getTenantSizeEstimate,
   listMeetings,
   listServers,
   listTenants,
@@ -34,6 +35,7 @@ import {
   REQUIRED_CLAIMS,
   TOKEN_ALGORITHM,
 } from '../../admin/token.js';
+import type { Policy } from '../../policy/schema.js';
 import type { Store } from '../../state/store.js';
 
 export const ADMIN_PREFIX = '/admin';
@@ -48,6 +50,8 @@ export interface AdminPluginOptions {
   audience?: string;
   /** How servers are checked when added (use the gateway's upstream algorithm and timeout). */
   check?: ServerCheckOptions;
+  /** The capacity policy in force: without it, no …/size-estimate route. */
+  policy?: () => Policy;
 }
 
 /** @fastify/jwt under a namespace of its own, so it coexists with another JWT set-up (the v1 API). */
@@ -212,6 +216,12 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
   app.get('/tenants', async () => listTenants(store));
 
   app.get('/tenants/:name', async (request: NameRequest) => getTenant(store, request.params.name));
+
+  // What a create with no profile and no hint reserves, learnt from the tenant's meetings.
+  const policy = opts.policy;
+  if (policy) {
+    app.get('/tenants/:name/size-estimate', async (request: NameRequest) => getTenantSizeEstimate(store, request.params.name, policy()));
+  }
 
   app.post('/tenants', async (request, reply) => {
     const row = await addTenant(store, request.body ?? {});

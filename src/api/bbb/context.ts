@@ -10,6 +10,7 @@ import type { MeetingListCache } from './meeting-list.js';
 import type { Placer } from './placer.js';
 import type { PoolView } from './pool-view.js';
 import type { BbbRateLimiter } from './rate-limit.js';
+import type { TenantSizes } from './tenant-sizes.js';
 import type { Tenant, TenantDirectory } from './tenants.js';
 
 /** What a gateway call needs, built once per process. */
@@ -20,6 +21,8 @@ export interface Gateway {
   tenants: TenantDirectory;
   meetingLists: MeetingListCache;
   liveReads: LiveMeetingReads;
+  /** What each tenant's meetings sized by its default profile became (cached). */
+  tenantSizes: TenantSizes;
   limiter: BbbRateLimiter;
   /** Which peers may speak for the client (X-Forwarded-For/-Proto), AMPHI_TRUST_PROXY. */
   trustProxy: TrustProxy;

@@ -78,11 +78,22 @@ async function explain(args: string[], io: CliIO): Promise<number> {
     `\nLoad units: ${w.perMeeting}/meeting + ${w.perParticipant}/participant + ${w.perVoice}/voice + ${w.perStreamDelivered}/camera stream delivered (cameras x viewers).\n` +
       `Size classes: ${Object.entries(model.sizeClasses).map(([n, c]) => `${n} ${c}`).join(', ')}. PEAK is the heaviest point the curve allows within the profile's limits.\n`,
   );
+  io.stdout(`${sizeEstimateLine(policy)}\n`);
 
   io.stdout('\nTenants\n');
   const tenants = [undefined, ...Object.keys(policy.tenants)].filter((t) => tenant === undefined || t === tenant || t === undefined);
   io.stdout(formatTable(TENANT_COLUMNS, tenants.map((t) => tenantRow(policy, t))));
   return 0;
+}
+
+/** How a create with no profile and no hint reserves (the sizeEstimate section). */
+export function sizeEstimateLine(policy: Policy): string {
+  const e = policy.sizeEstimate;
+  if (!e.enabled) return 'A create with no profile and no hint reserves its profile\'s EXPECTED (sizeEstimate off).';
+  return (
+    `A create with no profile and no hint reserves the p${e.percentile} of the peaks of the tenant's newest ${e.window} such meetings, ` +
+    `blended with its profile's EXPECTED as if worth ${e.priorWeight} meetings (a tenant's: GET /admin/tenants/NAME/size-estimate).`
+  );
 }
 
 /** Every camera count from 1 to the last point, equal neighbours merged, ten to a row. */

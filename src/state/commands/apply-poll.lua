@@ -4,17 +4,20 @@ Writes one successful poll of a server: its measured counters, each meeting's me
 place-meeting.lua), each tenant's participants on the server, re-pins meetings Redis does not
 know with the limits they were created with (the store rebuilds itself after a data loss), and
 forgets meetings the server no longer runs — except young ones not ended, whose create may still
-be in flight when the poll was taken.
+be in flight when the poll was taken. Each meeting keeps the most participants and cameras any
+poll saw in it (peakParticipants, peakCameras); a meeting forgotten that its tenant's default
+profile sized (profileSource 'tenant': no profile, no hint asked) and that anyone joined leaves
+its peaks in the tenant's tenant-sizes list, newest first (policy/size-estimate.ts reads them).
 
 KEYS[1] server hash  KEYS[2] reservations hash  KEYS[3] server-meetings set  KEYS[4] meetings index
 KEYS[5] server-tenants set (tenants with a field for this server in their tenant-usage hash)
-then per tenant (3 keys): tenant-meetings set, tenant-usage hash, tenant-pending zset
+then per tenant (4 keys): tenant-meetings set, tenant-usage hash, tenant-pending zset, tenant-sizes list
 then per polled meeting (3 keys): meeting hash, inside set, pending-joins zset
 then per meeting of the server-meetings set the poll did not list (3 keys): the same
 ARGV[1] now  ARGV[2] grace (ms)  ARGV[3] fade (ms)  ARGV[4] serverId  ARGV[5] online-after
 ARGV[6] server fields JSON (measured totals)
 ARGV[7] pending window (ms): joins admitted longer ago than this are in the poll's counts by now
-ARGV[8] tenant count  ARGV[9] polled meeting count
+ARGV[8] tenant count  ARGV[9] polled meeting count  ARGV[10] entries a tenant-sizes list keeps
 then per tenant 2 values: name, its participants on this server (every tenant of the meetings
      below, and every tenant of the server-tenants set)
 then per polled meeting 14 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad,
@@ -33,6 +36,7 @@ local onlineAfter = tonumber(ARGV[5])
 local pendingWindow = tonumber(ARGV[7])
 local tenantCount = tonumber(ARGV[8])
 local meetingCount = tonumber(ARGV[9])
+local sizeSamples = tonumber(ARGV[10])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
 
@@ -50,8 +54,8 @@ end
 -- tenant-usage hash is always what the last polls saw.
 local tenants = {}
 for j = 0, tenantCount - 1 do
-  local name, participants = ARGV[10 + j * 2], tonumber(ARGV[11 + j * 2])
-  local t = {meetings = KEYS[6 + j * 3], usage = KEYS[7 + j * 3], pending = KEYS[8 + j * 3]}
+  local name, participants = ARGV[11 + j * 2], tonumber(ARGV[12 + j * 2])
+  local t = {meetings = KEYS[6 + j * 4], usage = KEYS[7 + j * 4], pending = KEYS[8 + j * 4], sizes = KEYS[9 + j * 4]}
   -- Only a tenant with a participant quota has pending joins to drop.
   t.tracked = redis.call('EXISTS', t.pending) == 1
   tenants[name] = t
@@ -74,13 +78,16 @@ end
 -- A disabled (or panicked) server's meetings are not adopted again: operators took it out.
 local adopt = redis.call('HGET', KEYS[1], 'state') ~= 'disabled'
 local repinned = 0
-local keyBase = 5 + tenantCount * 3
-local argBase = 10 + tenantCount * 2
+local keyBase = 5 + tenantCount * 4
+local argBase = 11 + tenantCount * 2
 
--- What join admission reads: live counts, who is inside, joins not yet visible in the counts.
-local function liveCounts(i, a, t)
+-- What join admission reads: live counts, who is inside, joins not yet visible in the counts;
+-- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras).
+local function liveCounts(i, a, t, m)
   local key, inside, pending = KEYS[keyBase + 1 + i * 3], KEYS[keyBase + 2 + i * 3], KEYS[keyBase + 3 + i * 3]
-  redis.call('HSET', key, 'participants', ARGV[a + 7], 'cameras', ARGV[a + 8])
+  local participants, cameras = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
+  redis.call('HSET', key, 'participants', participants, 'cameras', cameras,
+    'peakParticipants', math.max(participants, tonumber(m[2]) or 0), 'peakCameras', math.max(cameras, tonumber(m[3]) or 0))
   redis.call('DEL', inside)
   local users = cjson.decode(ARGV[a + 9])
   for j = 1, #users, 500 do
@@ -105,7 +112,8 @@ local measured = {}
 for i = 0, meetingCount - 1 do
   local a = argBase + i * 14
   local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
-  local owner = redis.call('HGET', key, 'server')
+  local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras')
+  local owner = m[1]
   if not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
       'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
@@ -114,7 +122,7 @@ for i = 0, meetingCount - 1 do
     redis.call('SADD', KEYS[4], ref)
     redis.call('SADD', KEYS[3], ref)
     redis.call('SADD', t.meetings, ref)
-    liveCounts(i, a, t)
+    liveCounts(i, a, t, m)
     repinned = repinned + 1
   elseif owner == serverId then
     redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
@@ -122,7 +130,7 @@ for i = 0, meetingCount - 1 do
     -- record of them is missing (a duplicate create re-placed it after a data loss).
     redis.call('SADD', t.meetings, ref)
     if redis.call('HEXISTS', key, 'maxParticipants') == 0 then writeLimits(key, a) end
-    liveCounts(i, a, t)
+    liveCounts(i, a, t, m)
     measured[ref] = ARGV[a + 5]
   end
 end
@@ -135,7 +143,7 @@ for u = 0, (#ARGV - argBase + 1) / 3 - 1 do
   local ref = ARGV[a]
   local key, inside, pending = KEYS[keyBase + 1 + u * 3], KEYS[keyBase + 2 + u * 3], KEYS[keyBase + 3 + u * 3]
   if redis.call('SISMEMBER', KEYS[3], ref) == 1 then
-    local m = redis.call('HMGET', key, 'createdAt', 'server', 'endedAt')
+    local m = redis.call('HMGET', key, 'createdAt', 'server', 'endedAt', 'profileSource', 'profile', 'peakParticipants', 'peakCameras')
     local created = tonumber(m[1]) or 0
     if m[2] ~= serverId then
       redis.call('SREM', KEYS[3], ref)
@@ -144,6 +152,13 @@ for u = 0, (#ARGV - argBase + 1) / 3 - 1 do
       -- Gone from the server: forgotten once past the grace, or at once if it was ended.
       local t = tenants[ARGV[a + 1]]
       if t.tracked then untrack(t, ARGV[a + 2], redis.call('ZRANGE', pending, 0, -1)) end
+      -- What it became, if nobody said beforehand (keys.ts tenantSizeSample). A meeting nobody
+      -- joined says nothing about size.
+      local peak = tonumber(m[6]) or 0
+      if m[4] == 'tenant' and m[5] and peak > 0 then
+        redis.call('LPUSH', t.sizes, peak .. '|' .. (tonumber(m[7]) or 0) .. '|' .. m[5] .. '|' .. ARGV[1])
+        redis.call('LTRIM', t.sizes, 0, sizeSamples - 1)
+      end
       redis.call('DEL', key, inside, pending)
       redis.call('SREM', KEYS[3], ref)
       redis.call('SREM', KEYS[4], ref)

@@ -46,7 +46,9 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const decided = resolveMeetingPolicy(policy, tenant, params);
   if (!decided.ok) return xml(renderFailed({ messageKey: decided.error, message: decided.message }), 'policyRefused');
 
-  const existing = await gw.store.meetings.get(tenant, meetingID);
+  // A meeting nobody sized reserves what the tenant's such meetings became; read meanwhile.
+  const estimated = decided.source === 'tenant' && policy.sizeEstimate.enabled;
+  const [existing, samples] = await Promise.all([gw.store.meetings.get(tenant, meetingID), estimated ? gw.tenantSizes.samples(tenant) : undefined]);
   if (existing) {
     const server = await gw.pool.server(existing.server);
     if (isReachable(server)) return createOn(gw, call, server, upstreamID, decided, false);
@@ -62,7 +64,8 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
       tenant,
       meetingID,
       upstreamID,
-      need: reservationFor(policy, decided.expected),
+      // The profile's or hint's size, or for a meeting nobody sized, what the tenant's became.
+      need: reservationFor(policy, samples === undefined ? decided.expected : gw.tenantSizes.expected(samples, policy, decided)),
       tags: parseServerTags(params.get('meta_server-tag')),
       extra: { profile: decided.profile },
       // Checked and counted in the placing step: concurrent creates never exceed them.
@@ -123,7 +126,11 @@ async function createOn(gw: Gateway, call: Call, server: ServerRecord, upstreamI
     // A duplicate keeps the limits it was created with and what polls measured of it; a fresh
     // create is described as the server holds it (the enforced limits, the gateway's metadata).
     const limits = { profile: decided.profile, maxParticipants: decided.limits.maxParticipants, moderatorMargin: decided.limits.moderatorMargin };
-    await gw.store.meetings.markRunning(tenant, meetingID, duplicate ? undefined : { info: infoFromCreate(local, new Map(upstream)), limits });
+    await gw.store.meetings.markRunning(
+      tenant,
+      meetingID,
+      duplicate ? undefined : { info: infoFromCreate(local, new Map(upstream)), limits, profileSource: decided.source },
+    );
     gw.meetingLists.invalidate(tenant);
     gw.liveReads.forget(meetingRef(tenant, meetingID));
     return {
