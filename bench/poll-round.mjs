@@ -1,9 +1,10 @@
 // A poll round over a large pool: 200 simulated servers (in a child process, so the simulator's
 // work does not share the poller's event loop) running 2,000 meetings with users, cameras and
 // audio; the poller polls them all, measures them and writes them to a private Redis.
-// Prints the first (cold) round and p50/max over the following rounds.
-// Run after `npm run build`: node bench/poll-round.mjs [--servers 200] [--meetings 10] [--rounds 5] [--concurrency 32]
-import { cpus } from 'node:os';
+// Prints the first (cold) round and p50/max over the following rounds, and writes them to
+// bench/results/<name>.json (default poll-round), which scripts/bench-table.mjs reads.
+// Run after `npm run build`: node bench/poll-round.mjs [--servers 200] [--meetings 10] [--rounds 5] [--concurrency 32] [--name poll-round]
+import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { BbbClient } from '../dist/bbb/client.js';
 import { Poller } from '../dist/poller/poller.js';
@@ -11,14 +12,19 @@ import { createRedis } from '../dist/redis/connect.js';
 import { startPrivateRedis } from '../dist/redis/private-redis.js';
 import { Store } from '../dist/state/store.js';
 import { mapLimit } from '../dist/util/map-limit.js';
-import { numberOptions, startCli } from './lib.mjs';
+import { provenance, startCli, writeResults } from './lib.mjs';
 
-const {
-  servers: SERVERS,
-  meetings: PER_SERVER,
-  rounds: ROUNDS,
-  concurrency: CONCURRENCY,
-} = numberOptions({ servers: 200, meetings: 10, rounds: 5, concurrency: 32 });
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '200' },
+    meetings: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '32' },
+    name: { type: 'string', default: 'poll-round' },
+  },
+});
+const [SERVERS, PER_SERVER, ROUNDS, CONCURRENCY] = [values.servers, values.meetings, values.rounds, values.concurrency].map(Number);
+const NAME = values.name;
 
 async function postJson(url, body) {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -83,28 +89,27 @@ try {
     if (s.polled !== SERVERS) throw new Error(`round ${r}: ${JSON.stringify(s)}`);
     durations.push(s.durationMs);
   }
-  durations.sort((a, b) => a - b);
+  const sorted = [...durations].sort((a, b) => a - b);
+  const measured = await store.servers.list();
+  const pooledParticipants = measured.reduce((a, s) => a + s.participants, 0);
   const result = {
     bench: 'poll-round',
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`,
-    servers: SERVERS,
-    meetings: meetings.length,
-    users,
-    cameras,
-    concurrency: CONCURRENCY,
-    rounds: ROUNDS,
-    coldRoundMs: Math.round(cold.durationMs),
-    p50Ms: Math.round(percentile(durations, 50)),
-    maxMs: Math.round(durations[durations.length - 1]),
+    ...provenance(),
+    settings: { servers: SERVERS, meetings: meetings.length, users, cameras, participants: pooledParticipants, concurrency: CONCURRENCY, rounds: ROUNDS },
+    summary: {
+      coldRoundMs: Math.round(cold.durationMs),
+      p50Ms: Math.round(percentile(sorted, 50)),
+      maxMs: Math.round(sorted[sorted.length - 1]),
+    },
+    runs: durations.map((d) => Math.round(d)), // in the order measured
   };
-  const measured = await store.servers.list();
-  result.pooledParticipants = measured.reduce((a, s) => a + s.participants, 0);
-  console.log(JSON.stringify(result));
+  const { summary } = result;
   console.log(
-    `poll round over ${SERVERS} servers / ${meetings.length} meetings / ${result.pooledParticipants} participants ` +
-      `(concurrency ${CONCURRENCY}): cold ${result.coldRoundMs} ms (re-pins every meeting), ` +
-      `then p50 ${result.p50Ms} ms, max ${result.maxMs} ms over ${ROUNDS} rounds`,
+    `poll round over ${SERVERS} servers / ${meetings.length} meetings / ${pooledParticipants} participants ` +
+      `(concurrency ${CONCURRENCY}): cold ${summary.coldRoundMs} ms (re-pins every meeting), ` +
+      `then p50 ${summary.p50Ms} ms, max ${summary.maxMs} ms over ${ROUNDS} rounds`,
   );
+  console.log(`written to ${writeResults(NAME, result)}`);
 } finally {
   await redis.quit();
   await sim.stop();
