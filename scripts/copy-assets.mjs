@@ -4,5 +4,7 @@ import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 
 const from = new URL('../src/state/commands/', import.meta.url);
 const to = new URL('../dist/state/commands/', import.meta.url);
-mkdirSync(to, { recursive: true });
-for (const file of readdirSync(from)) if (file.endsWith('.lua')) cpSync(new URL(file, from), new URL(file, to));
+for (const dir of ['', 'includes/']) {
+  mkdirSync(new URL(dir, to), { recursive: true });
+  for (const file of readdirSync(new URL(dir, from))) if (file.endsWith('.lua')) cpSync(new URL(dir + file, from), new URL(dir + file, to));
+}

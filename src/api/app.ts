@@ -103,6 +103,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       perAddress: settings.AMPHI_RATE_LIMIT_PER_IP,
       perTenant: settings.AMPHI_RATE_LIMIT_PER_TENANT,
       fanOutPerTenant: settings.AMPHI_RATE_LIMIT_FAN_OUT_PER_TENANT,
+      windowMs: settings.AMPHI_RATE_LIMIT_WINDOW_MS,
       allow: settings.AMPHI_RATE_LIMIT_ALLOW,
     }),
     trustProxy: trust,

@@ -67,6 +67,19 @@ function memberOf(joiner: Joiner): string {
   return `anon:${createHash('sha256').update(joiner.signedUrl).digest('base64url').slice(0, 22)}`;
 }
 
+/** The rate-limit window a join's client address is counted in (api/bbb/rate-limit.ts). */
+export interface AddressLimit {
+  /** keys.ts rateLimit subject, e.g. `ip:203.0.113.7`. */
+  subject: string;
+  max: number;
+  windowMs: number;
+}
+
+/** The join was over its address's limit and was not counted. */
+export interface AddressLimited {
+  limitedForMs: number;
+}
+
 /**
  * How long a join counts as pending when no poll ever shows the user inside (its client never
  * loaded); a poll drops it sooner once the user shows (poll-writer.ts PENDING_WINDOW_MS).
@@ -150,18 +163,27 @@ export class MeetingDirectory {
    * decision needs; `undefined` when the meeting is not placed anywhere. With the tenant's
    * participant quota, the attempt also counts against the tenant's seats.
    */
-  async countJoin(tenant: string, meetingID: string, joiner: Joiner, tenantMaxParticipants?: number): Promise<JoinCount | undefined> {
+  async countJoin(
+    tenant: string,
+    meetingID: string,
+    joiner: Joiner,
+    tenantMaxParticipants?: number,
+    address?: AddressLimit,
+  ): Promise<JoinCount | AddressLimited | undefined> {
     const { keys } = this.ctx;
     const ref = meetingRef(tenant, meetingID);
     const member = memberOf(joiner);
     const scriptKeys = [keys.meeting(ref), keys.inside(ref), keys.pending(ref)];
+    if (address) scriptKeys.push(keys.rateLimit(address.subject));
     let tenantMember = '';
     if (tenantMaxParticipants !== undefined) {
       scriptKeys.push(keys.tenantUsage(tenant), keys.tenantPending(tenant));
       tenantMember = tenantPendingMember(meetingID, member);
     }
-    const line = await this.joins.run(scriptKeys, [member, 'userID' in joiner ? '1' : '0', tenantMember]);
+    const addressLimit = address ? `${address.max}/${address.windowMs}` : '';
+    const line = await this.joins.run(scriptKeys, [member, 'userID' in joiner ? '1' : '0', tenantMember, addressLimit]);
     if (line === '') return undefined;
+    if (line.startsWith('limited\t')) return { limitedForMs: Number(line.slice('limited\t'.length)) };
     const [server, participants, cameras, pending, inside, already, maxParticipants, moderatorMargin, moderatorPW, tenantPolled, tenantPending] =
       line.split('\t');
     const count: JoinCount = {

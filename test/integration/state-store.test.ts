@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Attendee, MeetingInfo } from '../../src/bbb/types.js';
 import { rankServers, NO_TAGS } from '../../src/placement/choose.js';
 import { createRedis } from '../../src/redis/connect.js';
-import type { MeetingLimits } from '../../src/state/meeting-directory.js';
+import type { JoinCount, MeetingLimits } from '../../src/state/meeting-directory.js';
 import { Store } from '../../src/state/store.js';
 import type { PolledMeeting } from '../../src/state/types.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -16,6 +16,9 @@ const infoOf = (meetingID: string, participantCount = 0): MeetingInfo => ({
   hasBeenForciblyEnded: false, startTime: 1, endTime: 0, participantCount, listenerCount: 0, voiceParticipantCount: 0,
   videoCount: 0, maxUsers: 0, moderatorCount: 0, attendees: [], metadata: {}, isBreakout: false,
 });
+/** A join counted with no address limit: its count, or undefined for an unknown meeting. */
+const countJoin = (store: Store, ...args: Parameters<Store['meetings']['countJoin']>) => store.meetings.countJoin(...args) as Promise<JoinCount | undefined>;
+
 const thresholds = { offlineAfter: 2, onlineAfter: 1, graceMs: 30_000, fadeMs: FADE };
 const TOTALS = { meetings: 0, participants: 0, voice: 0, videos: 0, streamsDelivered: 0, measuredLoad: 0 };
 
@@ -210,10 +213,10 @@ describe('state store (real Redis)', () => {
     await place(store, 'm1', 10);
     await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits: { profile: 'auto', maxParticipants: 40, moderatorMargin: 2 } });
     const counts = await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => store.meetings.countJoin('default', 'm1', { userID: `u${i}` })),
-      store.meetings.countJoin('default', 'nowhere', { userID: 'u0' }),
-      store.meetings.countJoin('default', 'm1', { userID: 'u3' }), // the same user again: a rejoin
-      store.meetings.countJoin('default', 'm1', { signedUrl: 'join?fullName=A&checksum=1' }), // anonymous: a new seat
+      ...Array.from({ length: 10 }, (_, i) => countJoin(store, 'default', 'm1', { userID: `u${i}` })),
+      countJoin(store, 'default', 'nowhere', { userID: 'u0' }),
+      countJoin(store, 'default', 'm1', { userID: 'u3' }), // the same user again: a rejoin
+      countJoin(store, 'default', 'm1', { signedUrl: 'join?fullName=A&checksum=1' }), // anonymous: a new seat
     ]);
     expect(counts.slice(0, 10).map((c) => c!.pendingOthers)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(counts.slice(0, 10).every((c) => c!.server === 's00' && !c!.rejoin && c!.maxParticipants === 40 && c!.moderatorMargin === 2)).toBe(true);
@@ -222,18 +225,31 @@ describe('state store (real Redis)', () => {
     expect(counts[12]).toMatchObject({ rejoin: false, pendingOthers: 10 });
     await store.meetings.uncountJoin('default', 'm1', counts[12]!.member);
     await store.meetings.uncountJoin('default', 'm1', counts[0]!.member);
-    expect((await store.meetings.countJoin('default', 'm1', { userID: 'late' }))!.pendingOthers).toBe(9);
+    expect((await countJoin(store, 'default', 'm1', { userID: 'late' }))!.pendingOthers).toBe(9);
+  });
+
+  it('counts a join against its address window in the same call, and not at all past the limit', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 10);
+    const address = { subject: 'ip:203.0.113.7', max: 2, windowMs: 60_000 };
+    const counts = await Promise.all(['a', 'b', 'c'].map((u) => store.meetings.countJoin('default', 'm1', { userID: u }, undefined, address)));
+    expect(counts.slice(0, 2).map((c) => (c as JoinCount).pendingOthers)).toEqual([0, 1]);
+    expect(counts[2]).toMatchObject({ limitedForMs: expect.any(Number) });
+    expect((counts[2] as { limitedForMs: number }).limitedForMs).toBeGreaterThan(59_000);
+    // The limited attempt took no seat; another address is counted apart.
+    const other = await store.meetings.countJoin('default', 'm1', { userID: 'd' }, undefined, { ...address, subject: 'ip:203.0.113.8' });
+    expect((other as JoinCount).pendingOthers).toBe(2);
   });
 
   it('counts replays of one anonymous signed join URL as one seat, and different URLs apart', async () => {
     await addServers(1, 500);
     await place(store, 'm1', 10);
     const url = { signedUrl: 'fullName=Anon&meetingID=m1&checksum=abc' };
-    const first = await store.meetings.countJoin('default', 'm1', url);
-    const replays = await Promise.all(Array.from({ length: 50 }, () => store.meetings.countJoin('default', 'm1', url)));
+    const first = await countJoin(store, 'default', 'm1', url);
+    const replays = await Promise.all(Array.from({ length: 50 }, () => countJoin(store, 'default', 'm1', url)));
     expect(first).toMatchObject({ rejoin: false, pendingOthers: 0 });
     expect(replays.every((r) => r!.rejoin && r!.member === first!.member)).toBe(true);
-    const other = await store.meetings.countJoin('default', 'm1', { signedUrl: 'fullName=Other&meetingID=m1&checksum=def' });
+    const other = await countJoin(store, 'default', 'm1', { signedUrl: 'fullName=Other&meetingID=m1&checksum=def' });
     expect(other).toMatchObject({ rejoin: false, pendingOthers: 1 });
   });
 
@@ -305,7 +321,7 @@ describe('state store (real Redis)', () => {
   it("counts joins against a tenant's participant quota over all its meetings, and takes refused ones back from both counts", async () => {
     await addServers(1, 500);
     await store.polls.success('s00', TOTALS, [polled('acme', 'm1', 3, ['in1', 'in2', 'in3']), polled('acme', 'm2', 0)], thresholds);
-    const join = (meetingID: string, userID: string) => store.meetings.countJoin('acme', meetingID, { userID }, 20);
+    const join = (meetingID: string, userID: string) => countJoin(store, 'acme', meetingID, { userID }, 20);
     const counts = await Promise.all([
       ...['u0', 'u1', 'u2', 'u3', 'u4'].map((u) => join('m1', u)),
       join('m2', 'v0'),
@@ -318,7 +334,7 @@ describe('state store (real Redis)', () => {
     );
     expect(counts.slice(7).map((c) => c!.rejoin)).toEqual([true, true]);
     // Without a quota the tenant's count is neither read nor added to.
-    expect((await store.meetings.countJoin('acme', 'm2', { userID: 'w0' }))!.tenantQuota).toBeUndefined();
+    expect((await countJoin(store, 'acme', 'm2', { userID: 'w0' }))!.tenantQuota).toBeUndefined();
     expect((await join('m2', 'v2'))!.tenantQuota).toEqual({ maxParticipants: 20, participants: 3, pendingOthers: 7 });
     await store.meetings.uncountJoin('acme', 'm2', 'v2');
     await store.meetings.uncountJoin('acme', 'm1', counts[4]!.member);
@@ -347,8 +363,8 @@ describe('state store (real Redis)', () => {
     await store.polls.success('s00', TOTALS, [adopted, polled('default', 'known', 0, [], classroom)], thresholds);
     const fields = await t.redis.hgetall(store.ctx.keys.meeting('default:lost'));
     expect(fields).toMatchObject({ profile: 'classroom', maxParticipants: '50', moderatorMargin: '2', moderatorPW: 'mod-pw' });
-    expect(await store.meetings.countJoin('default', 'lost', { userID: 'u' })).toMatchObject({ maxParticipants: 50, moderatorMargin: 2, moderatorPW: 'mod-pw' });
-    expect(await store.meetings.countJoin('default', 'known', { userID: 'u' })).toMatchObject({ maxParticipants: 350, moderatorMargin: 5 });
+    expect(await countJoin(store, 'default', 'lost', { userID: 'u' })).toMatchObject({ maxParticipants: 50, moderatorMargin: 2, moderatorPW: 'mod-pw' });
+    expect(await countJoin(store, 'default', 'known', { userID: 'u' })).toMatchObject({ maxParticipants: 350, moderatorMargin: 5 });
   });
 
   it('detects a data loss and restores servers and tenants it still knows', async () => {

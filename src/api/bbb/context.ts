@@ -38,6 +38,8 @@ export interface Call {
   tenant: Tenant;
   /** Base URL clients reached us at, for error redirects and the index call. */
   publicBase: string;
+  /** The client's address (through trusted proxies), for the per-address rate limit. */
+  clientIp: string;
 }
 
 /** Every BBB XML answer, SUCCESS or FAILED, carries these (and HTTP 200). */

@@ -3,6 +3,8 @@
 // BBB answer function that both HTTP paths use (the join fast path skips fastify's hooks, so a
 // fastify hook would miss joins).
 import proxyAddr from '@fastify/proxy-addr';
+import type { BbbMessage } from '../../bbb/types.js';
+import type { AddressLimit } from '../../state/meeting-directory.js';
 import type { RateCounter } from '../../state/rate-counter.js';
 
 export interface RateLimitOptions {
@@ -12,6 +14,7 @@ export interface RateLimitOptions {
   perTenant: number;
   /** Authenticated calls that ask every server (recordings) per window for one tenant; 0: off. */
   fanOutPerTenant: number;
+  windowMs: number;
   /** Addresses and CIDRs exempt from the per-address limit (a tenant's LMS servers). */
   allow: readonly string[];
 }
@@ -19,6 +22,14 @@ export interface RateLimitOptions {
 export interface Limited {
   retryAfterSeconds: number;
 }
+
+export const limitedFor = (ms: number): Limited => ({ retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
+
+/** The BBB answer to a limited request. */
+export const tooManyRequests = (limited: Limited): BbbMessage => ({
+  messageKey: 'tooManyRequests',
+  message: `Too many requests. Please try again in ${limited.retryAfterSeconds} seconds.`,
+});
 
 /**
  * What the per-address limit counts: an IPv4 address, or an IPv6 /64 (one host usually holds a
@@ -48,10 +59,19 @@ export class BbbRateLimiter {
     this.exempt = opts.allow.length > 0 ? proxyAddr.compile([...opts.allow]) : () => false;
   }
 
+  /**
+   * The window a request from `ip` counts in; undefined when that address is not limited. Joins
+   * are counted in it by the join's own Redis call (meeting-directory countJoin).
+   */
+  addressLimit(ip: string): AddressLimit | undefined {
+    if (this.opts.perAddress === 0 || ip === '' || this.exempt(ip, 0)) return undefined;
+    return { subject: `ip:${addressKey(ip)}`, max: this.opts.perAddress, windowMs: this.opts.windowMs };
+  }
+
   /** Counts a request from `ip`; says when it is over the per-address limit. */
   address(ip: string): Promise<Limited | undefined> {
-    if (this.opts.perAddress === 0 || ip === '' || this.exempt(ip, 0)) return Promise.resolve(undefined);
-    return this.count(`ip:${addressKey(ip)}`, this.opts.perAddress);
+    const limit = this.addressLimit(ip);
+    return limit ? this.count(limit.subject, limit.max) : Promise.resolve(undefined);
   }
 
   /** Counts an authenticated request of a tenant; says when it is over the per-tenant limit. */
@@ -69,7 +89,7 @@ export class BbbRateLimiter {
   private async count(subject: string, max: number): Promise<Limited | undefined> {
     try {
       const { current, ttlMs } = await this.counter.count(subject);
-      return current <= max ? undefined : { retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
+      return current <= max ? undefined : limitedFor(ttlMs);
     } catch {
       // Redis trouble must not refuse every request: the call itself will meet it anyway.
       return undefined;

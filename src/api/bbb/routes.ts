@@ -8,7 +8,7 @@ import { clientAddress } from '../http/client-address.js';
 import { apiIndex, CALLS, type CallSpec, REQUEST_NOT_RECOGNIZED } from './calls/index.js';
 import { joinError } from './calls/join.js';
 import { type Answer, type Call, type Gateway, XML_HEADERS } from './context.js';
-import type { Limited } from './rate-limit.js';
+import { tooManyRequests } from './rate-limit.js';
 import type { Tenant } from './tenants.js';
 
 export const SERVICE_UNAVAILABLE = {
@@ -17,11 +17,6 @@ export const SERVICE_UNAVAILABLE = {
 };
 
 export const BODY_TOO_LARGE = { messageKey: 'bodyTooLarge', message: 'The request body is larger than this service accepts.' };
-
-const tooManyRequests = (limited: Limited): BbbMessage => ({
-  messageKey: 'tooManyRequests',
-  message: `Too many requests. Please try again in ${limited.retryAfterSeconds} seconds.`,
-});
 
 export function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if ('redirect' in answer) return reply.code(302).header('location', answer.redirect).send();
@@ -92,7 +87,7 @@ function refuseUnsigned(gw: Gateway, inc: IncomingCall, t: Target, error: BbbMes
   if (t.known !== 'join') return failed(error, outcome);
   const parsed = parseBbbRequest({ method: 'GET', url: t.below });
   if (!parsed.ok) return failed(error, outcome);
-  return joinError({ request: parsed.request, tenant: NO_TENANT, publicBase: publicBase(gw, inc) }, error, outcome, false);
+  return joinError({ request: parsed.request, tenant: NO_TENANT, publicBase: publicBase(gw, inc), clientIp: inc.ip }, error, outcome, false);
 }
 
 type Authenticated = { call: Call; spec: CallSpec } | { answer: Answer };
@@ -105,7 +100,7 @@ async function authenticate(gw: Gateway, inc: IncomingCall, t: Target): Promise<
     return { answer: failed(parsed.reason === 'notApi' ? REQUEST_NOT_RECOGNIZED : BBB_ERRORS.unsupportedContentType, parsed.reason) };
   }
   const { request } = parsed;
-  const call: Call = { request, tenant: tenant ?? NO_TENANT, publicBase: publicBase(gw, inc) };
+  const call: Call = { request, tenant: tenant ?? NO_TENANT, publicBase: publicBase(gw, inc), clientIp: inc.ip };
   if (request.callName === '') return { answer: await apiIndex(gw, call, t.apiPath) };
   const spec = CALLS.get(request.callName);
   if (!spec || !spec.methods.includes(inc.method)) return { answer: failed(REQUEST_NOT_RECOGNIZED, 'unknownCall') };
@@ -162,7 +157,8 @@ function counted(gw: Gateway, t: Target, started: number, result: Answer | undef
  * stranger's XML upload is refused without reading a byte of it. Undefined: go on.
  */
 async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer | undefined> {
-  const limited = await gw.limiter.address(inc.ip);
+  // A join's address is counted in the join's own Redis call (join.ts), one round trip less.
+  const limited = t.known === 'join' ? undefined : await gw.limiter.address(inc.ip);
   if (limited) return refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited');
   if (inc.method !== 'POST' || !inc.hasBody) return undefined;
   const kind = bodyKindOf(inc.contentType, 1);
@@ -176,7 +172,11 @@ async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer
 /** Answers a request whose body (if any) has been read and screened. */
 async function answer(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer> {
   const auth = await authenticate(gw, inc, t);
-  if ('answer' in auth) return auth.answer;
+  if ('answer' in auth) {
+    // A join refused before it could be counted still counts against its address.
+    const limited = t.known === 'join' ? await gw.limiter.address(inc.ip) : undefined;
+    return limited ? refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited') : auth.answer;
+  }
   // A tenant's budget is for its own servers' calls. Joins come from every browser holding a
   // signed join URL, so strangers replaying one could spend it: they count per address only
   // (and a replayed URL takes one seat, see join.ts).

@@ -11,18 +11,25 @@ user inside, the poll window passes, or the entry expires. The same holds for a 
 participant quota, over all its meetings: its polled participants (one field per server) + its
 joins counted since.
 
-Per attempt i: KEYS meeting hash, inside set (userIDs the last poll saw), pending zset, and for a
-tenant with a participant quota 2 more: tenant-usage hash, tenant-pending zset;
+The client address's rate-limit window is counted first, in the same call (a join would
+otherwise wait for two Redis round trips): an attempt over its limit is not counted at all.
+
+Per attempt i: KEYS meeting hash, inside set (userIDs the last poll saw), pending zset, then the
+address's rate-limit window when limited, then for a tenant with a participant quota:
+tenant-usage hash, tenant-pending zset;
 ARGV member (userID, or an id derived from the signed URL for anonymous joins), '1' when it is a
-real userID, the entry in the tenant-pending zset ('' when the tenant has no participant quota:
-then the attempt has 3 KEYS).
+real userID, the entry in the tenant-pending zset ('' when the tenant has no participant quota),
+the address's limit as 'max/window ms' ('' when the address is not limited).
 ARGV[1] now  ARGV[2] pending TTL (ms)
 
-Returns one line per attempt: '' for an unknown or ended meeting, else tab-separated
+Returns one line per attempt: 'limited<TAB>ms until the window ends' for an address over its
+limit, '' for an unknown or ended meeting, else tab-separated
 server, participants, cameras, pendingIncludingThis, inside (0|1), alreadyPending (0|1),
 maxParticipants, moderatorMargin, moderatorPW, and with a tenant quota: tenantParticipants,
 tenantPendingIncludingThis
 ]]
+--@include window-count
+
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local out = {}
@@ -30,19 +37,29 @@ local out = {}
 local tenantPolled = {}
 local k = 1
 
-for i = 0, (#ARGV - 2) / 3 - 1 do
+for i = 0, (#ARGV - 2) / 4 - 1 do
   local meeting, inside, pending = KEYS[k], KEYS[k + 1], KEYS[k + 2]
-  local member, named, tenantMember = ARGV[3 + i * 3], ARGV[4 + i * 3] == '1', ARGV[5 + i * 3]
-  local usage, tenantPending
-  if tenantMember == '' then
-    k = k + 3
-  else
-    usage, tenantPending = KEYS[k + 3], KEYS[k + 4]
-    k = k + 5
+  local a = 3 + i * 4
+  local member, named, tenantMember, addressLimit = ARGV[a], ARGV[a + 1] == '1', ARGV[a + 2], ARGV[a + 3]
+  k = k + 3
+  local limitedFor
+  if addressLimit ~= '' then
+    local max, window = string.match(addressLimit, '^(%d+)/(%d+)$')
+    local current, left = windowCount(KEYS[k], tonumber(window))
+    if current > tonumber(max) then limitedFor = left end
+    k = k + 1
   end
-  local m = redis.call('HMGET', meeting, 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW', 'endedAt')
+  local usage, tenantPending
+  if tenantMember ~= '' then
+    usage, tenantPending = KEYS[k], KEYS[k + 1]
+    k = k + 2
+  end
+  -- (not read for an attempt over its address's limit)
+  local m = limitedFor == nil and redis.call('HMGET', meeting, 'server', 'participants', 'cameras', 'maxParticipants', 'moderatorMargin', 'moderatorPW', 'endedAt')
+  if limitedFor ~= nil then
+    out[#out + 1] = 'limited\t' .. limitedFor
   -- An ended meeting takes no one in, as BBB refuses joins once a meeting is ended.
-  if not m[1] or m[7] then
+  elseif not m[1] or m[7] then
     out[#out + 1] = ''
   else
     redis.call('ZREMRANGEBYSCORE', pending, '-inf', now - ttl)

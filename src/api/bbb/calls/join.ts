@@ -10,6 +10,7 @@ import { meetingRef } from '../../../state/keys.js';
 import { toUpstreamId } from '../../../state/namespace.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
+import { limitedFor, tooManyRequests } from '../rate-limit.js';
 import { forwardParams, upstreamFailure } from './upstream.js';
 
 /**
@@ -21,11 +22,17 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
   const { params } = call.request;
   const meetingID = params.get('meetingID');
   const fullName = params.get('fullName');
-  // An unnamed join is refused before it is counted against the meeting's capacity.
-  const counted =
-    meetingID === undefined || fullName === undefined || fullName.trim() === ''
-      ? undefined
-      : await gw.store.meetings.countJoin(call.tenant.name, meetingID, joinerOf(call), participantQuota(gw.policies.current(), call.tenant.name));
+  // An unnamed join is refused before it is counted against the meeting's capacity; its
+  // address is counted on its own. A named one is counted with its address in one Redis call.
+  const unnamed = meetingID === undefined || fullName === undefined || fullName.trim() === '';
+  const address = gw.limiter.addressLimit(call.clientIp);
+  const counted = unnamed
+    ? undefined
+    : await gw.store.meetings.countJoin(call.tenant.name, meetingID, joinerOf(call), participantQuota(gw.policies.current(), call.tenant.name), address);
+  // As for any request over its address's limit: the error redirect goes to our own base.
+  if (counted && 'limitedForMs' in counted) return joinError(call, tooManyRequests(limitedFor(counted.limitedForMs)), 'rateLimited', false);
+  const limited = unnamed ? await gw.limiter.address(call.clientIp) : undefined;
+  if (limited) return joinError(call, tooManyRequests(limited), 'rateLimited', false);
   const server = counted === undefined ? undefined : await gw.pool.server(counted.server);
   const reachable = isReachable(server);
   const invalid = checkJoinParams(params, counted !== undefined && reachable);
