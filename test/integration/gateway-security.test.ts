@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { computeChecksum } from '../../src/bbb/checksum.js';
 import { BbbClient } from '../../src/bbb/client.js';
 import { Poller, pollerSettings } from '../../src/poller/poller.js';
+import { enterMeeting } from '../helpers/browser.js';
 import { startTestPool, GATEWAY_SECRET, type TestGateway, type TestPool } from '../helpers/gateway.js';
 
 const signedPath = (call: string, query: string, secret = GATEWAY_SECRET, prefix = '') =>
@@ -361,15 +362,7 @@ describe('gateway meeting state after a repeated create and after end', () => {
   });
   afterAll(() => pool.close());
 
-  /** A browser following a join: the gateway, the server's API, then its client page. */
-  const enter = async (url: string) => {
-    const first = await request(url);
-    await first.body.dump();
-    const second = await request(String(first.headers.location));
-    await second.body.dump();
-    await (await request(String(second.headers.location))).body.dump();
-    return String(first.headers.location);
-  };
+  const enter = enterMeeting;
 
   it('a duplicate create keeps what the poll measured', async () => {
     await gw.client.create([['meetingID', 'lesson'], ['name', 'Lesson']]);

@@ -10,21 +10,11 @@ import { computeChecksum } from '../../src/bbb/checksum.js';
 import { parseXml, toMeetingInfo } from '../../src/bbb/parse.js';
 import type { MeetingInfo } from '../../src/bbb/types.js';
 import { Poller, pollerSettings } from '../../src/poller/poller.js';
+import { enterMeeting } from '../helpers/browser.js';
 import { phpUrl, rubyUrl } from '../helpers/client-shapes.js';
 import { GATEWAY_SECRET, startTestPool, type TestGateway, type TestPool } from '../helpers/gateway.js';
 
 type UrlOf = (call: string, params: [string, string][]) => string;
-
-/** Follows a join as a browser does: the gateway, the server's API, then its client page. */
-async function enter(joinUrl: string): Promise<void> {
-  let location = joinUrl;
-  for (let hop = 0; hop < 3; hop++) {
-    const res = await request(location);
-    await res.body.dump();
-    if (res.statusCode !== 302) return;
-    location = String(res.headers.location);
-  }
-}
 
 async function readInfo(url: string): Promise<{ text: string; info?: MeetingInfo }> {
   const text = await (await request(url)).body.text();
@@ -78,9 +68,9 @@ describe('reads right after a join, as each client library sends them', () => {
       expect(created).toContain('<returncode>SUCCESS</returncode>');
       expect(await (await request(url('isMeetingRunning', [['meetingID', meetingID]]))).body.text()).toContain('<running>false</running>');
 
-      await enter(url('join', [['fullName', 'Mme Curie'], ['meetingID', meetingID], ['password', 'mp'], ['userID', 'teacher-1']]));
+      await enterMeeting(url('join', [['fullName', 'Mme Curie'], ['meetingID', meetingID], ['password', 'mp'], ['userID', 'teacher-1']]));
       expect(await (await request(url('isMeetingRunning', [['meetingID', meetingID]]))).body.text()).toContain('<running>true</running>');
-      await enter(url('join', [['fullName', 'Élève Zoé'], ['meetingID', meetingID], ['password', 'ap'], ['userID', 'pupil-1']]));
+      await enterMeeting(url('join', [['fullName', 'Élève Zoé'], ['meetingID', meetingID], ['password', 'ap'], ['userID', 'pupil-1']]));
       const { info } = await readInfo(url('getMeetingInfo', [['meetingID', meetingID]]));
       expect(info).toBeDefined();
       expect(seen(info!)).toEqual({
@@ -106,7 +96,7 @@ describe('reads right after a join, as each client library sends them', () => {
 
   it('admission counts the users a live read saw, without waiting for a poll', async () => {
     await gw.client.create([['meetingID', 'tiny'], ['name', 'Tiny room'], ['maxParticipants', '2']]);
-    for (const user of ['a', 'b']) await enter(gw.client.joinUrl([['meetingID', 'tiny'], ['fullName', user], ['role', 'VIEWER'], ['userID', user]]));
+    for (const user of ['a', 'b']) await enterMeeting(gw.client.joinUrl([['meetingID', 'tiny'], ['fullName', user], ['role', 'VIEWER'], ['userID', user]]));
     expect((await gw.client.getMeetingInfo('tiny')).participantCount).toBe(2);
     const record = await pool.store.meetings.get('default', 'tiny');
     expect(record?.info?.participantCount).toBe(2);
@@ -135,7 +125,7 @@ describe('reads when the meeting server hangs', () => {
 
   it('answers from the polled state within the live-read timeout', async () => {
     await gw.client.create([['meetingID', 'polled'], ['name', 'Polled room']]);
-    await enter(gw.client.joinUrl([['meetingID', 'polled'], ['fullName', 'Ada'], ['role', 'MODERATOR'], ['userID', 'ada']]));
+    await enterMeeting(gw.client.joinUrl([['meetingID', 'polled'], ['fullName', 'Ada'], ['role', 'MODERATOR'], ['userID', 'ada']]));
     await new Poller({ ...pollerSettings(pool.settings), store: pool.pollerStore() }).pollOnce();
     await pool.cluster.server(0)!.setFault('hang');
     try {
