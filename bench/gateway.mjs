@@ -336,7 +336,9 @@ try {
           full.filledWith = filled;
           show('create, full', full);
           assertClean('create on a full pool', full, MAX_BAD);
-          if ((full.placements.placed ?? 0) > MAX_BAD * full.ok) throw new Error(`create on a full pool: placements ${JSON.stringify(full.placements)}`);
+          // "Full" describes the pool, it is no answer check: a few placements may still find room
+          // (a reservation faded, a create failed and gave its place back), so 1 % is tolerated.
+          if ((full.placements.placed ?? 0) > Math.max(5, 0.01 * full.ok)) throw new Error(`create on a full pool: placements ${JSON.stringify(full.placements)}`);
           return { createRoom: room, createFull: full };
         });
       }
