@@ -78,9 +78,11 @@ Options:
       const startMinuteOfDay = timeOption(values.start);
 
       // The demo's own defaults, each overridable from the environment: a shared secret to
-      // sign with, a poll every second, and reservations that fade in compressed time.
+      // sign with, a poll every second, reservations that fade in compressed time, and the
+      // per-address rate limit lifted for loopback, where every simulated pupil comes from.
       const env: NodeJS.ProcessEnv = { ...process.env };
       env.AMPHI_SECRET ||= randomBytes(16).toString('hex');
+      env.AMPHI_RATE_LIMIT_ALLOW ||= '127.0.0.1,::1';
       env.AMPHI_POLL_INTERVAL_MS ||= '1000';
       env.AMPHI_POLL_TIMEOUT_MS ||= '900';
       env.AMPHI_RESERVATION_FADE_MS ||= String(Math.max(1000, Math.round((10 * 60_000) / speed)));
