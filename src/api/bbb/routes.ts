@@ -16,7 +16,7 @@ export const SERVICE_UNAVAILABLE = {
   message: 'The service is temporarily unavailable. Please try again.',
 };
 
-export const BODY_TOO_LARGE = { messageKey: 'bodyTooLarge', message: 'The request body is larger than this service accepts.' };
+const BODY_TOO_LARGE = { messageKey: 'bodyTooLarge', message: 'The request body is larger than this service accepts.' };
 
 export function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if ('redirect' in answer) return reply.code(302).header('location', answer.redirect).send();
