@@ -350,6 +350,8 @@ export class Poller {
       this.attempted.set(server.id, store.ctx.now());
 
       let infos: MeetingInfo[];
+      // What the answer says is as of this time: a live read written after it is newer.
+      const askedAt = store.ctx.now();
       try {
         infos = await withTimeout(this.clients.for(server).getMeetings(), opts.timeoutMs);
       } catch (err) {
@@ -362,7 +364,7 @@ export class Poller {
       const policy = this.opts.policy?.();
       const { totals, meetings } = measureServer(infos, tenants, policy?.load.weights ?? opts.weights);
       const overCurveCount = policy ? this.flagOverCurve(server.id, meetings, policy) : 0;
-      const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount }, meetings, opts);
+      const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount }, meetings, opts, askedAt);
       stats.repinned += applied.repinned;
       stats.forgotten += applied.forgotten;
       if (server.health !== 'online' && applied.health === 'online') stats.changes.push({ server: server.id, to: 'online' });

@@ -230,7 +230,7 @@ export class MeetingDirectory {
       this.ctx.redis,
       'refresh-meeting',
       [keys.meeting(ref), keys.inside(ref), keys.pending(ref)],
-      [server, JSON.stringify(info), info.participantCount, info.videoCount, inside],
+      [server, JSON.stringify(info), info.participantCount, info.videoCount, inside, this.ctx.now()],
     );
     return written === 1;
   }

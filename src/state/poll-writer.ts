@@ -30,7 +30,8 @@ export const PENDING_WINDOW_MS = 15_000;
 export class PollWriter {
   constructor(private readonly ctx: StoreContext) {}
 
-  async success(serverId: string, totals: PolledTotals, meetings: readonly PolledMeeting[], t: PollThresholds): Promise<PollApplied> {
+  /** `askedAt`: when getMeetings was sent; live reads written after it are newer than the poll. */
+  async success(serverId: string, totals: PolledTotals, meetings: readonly PolledMeeting[], t: PollThresholds, askedAt = this.ctx.now()): Promise<PollApplied> {
     const { redis, keys } = this.ctx;
     // The script touches only keys it is given: the meetings it may forget (on the server's set,
     // not listed by the poll) and the tenants whose usage it may clear are read first. A meeting
@@ -59,6 +60,7 @@ export class PollWriter {
       participants.size,
       meetings.length,
       TENANT_SIZE_SAMPLES,
+      askedAt,
     ];
     for (const [tenant, count] of participants) {
       // A meeting it forgets may leave its peaks in its tenant's sizes (apply-poll.lua).

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { runScript, type ScriptName } from './scripts.js';
 
+/** Entries in one script call at most (each is ~10 keys and arguments). */
+const MAX_ENTRIES = 1000;
+
 interface Entry {
   keys: readonly string[];
   args: readonly (string | number)[];
@@ -26,13 +29,16 @@ export class ScriptBatch {
 
   run(keys: readonly string[], args: readonly (string | number)[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
+      if (this.queue.length === 0) setImmediate(() => this.flush(this.queue));
       this.queue.push({ keys, args, resolve, reject });
+      // A flood must not build one call too large to send: it goes out in pieces.
+      if (this.queue.length >= MAX_ENTRIES) this.flush(this.queue);
     });
   }
 
-  private flush(): void {
-    const batch = this.queue;
+  private flush(batch: Entry[]): void {
+    // Already sent (the batch filled before its turn ended).
+    if (batch !== this.queue) return;
     this.queue = [];
     const keys: string[] = [];
     const args = this.head();

@@ -286,6 +286,21 @@ describe('gateway rate limits, the same on the join fast path and the fastify ro
     expect(body).toContain('<messageKey>tooManyRequests</messageKey>');
   });
 
+  it('counts joins sent by another method, unread, before any work', async () => {
+    const answers = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await request(`${gw.url}/t/nosuch/bigbluebutton/api/join?meetingID=x&fullName=y&checksum=00`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '203.0.113.20', 'content-type': 'multipart/form-data; boundary=x' },
+        body: '--x--',
+      });
+      answers.push(`${res.statusCode} ${String(res.headers.location ?? '')} ${await res.body.text()}`);
+    }
+    expect(answers.slice(0, 6).every((a) => a.includes('validationError'))).toBe(true);
+    // Over the limit: BBB's join error redirect, to our own base.
+    expect(answers.slice(6).every((a) => /^302 https:\/\/amphi\.example\.org\?errors=.*tooManyRequests/.test(a))).toBe(true);
+  });
+
   it('believes X-Forwarded-For only from a trusted proxy', async () => {
     const strict = await startTestPool({ servers: 1, label: 'ratelimit-strict', env: { AMPHI_RATE_LIMIT_PER_IP: '3', AMPHI_TRUST_PROXY: 'false' } });
     try {

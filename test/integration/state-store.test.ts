@@ -4,6 +4,7 @@ import type { Attendee, MeetingInfo } from '../../src/bbb/types.js';
 import { rankServers, NO_TAGS } from '../../src/placement/choose.js';
 import { createRedis } from '../../src/redis/connect.js';
 import type { JoinCount, MeetingLimits } from '../../src/state/meeting-directory.js';
+import { RateCounter } from '../../src/state/rate-counter.js';
 import { Store } from '../../src/state/store.js';
 import type { PolledMeeting } from '../../src/state/types.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -226,6 +227,28 @@ describe('state store (real Redis)', () => {
     await store.meetings.uncountJoin('default', 'm1', counts[12]!.member);
     await store.meetings.uncountJoin('default', 'm1', counts[0]!.member);
     expect((await countJoin(store, 'default', 'm1', { userID: 'late' }))!.pendingOthers).toBe(9);
+  });
+
+  it('keeps a live read over a poll asked before it, and takes a poll asked after it', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 10);
+    for (const u of ['a', 'b', 'c']) await countJoin(store, 'default', 'm1', { userID: u });
+    const askedBefore = clock;
+    clock += 500;
+    const live = { ...infoOf('m1', 3), attendees: ['a', 'b', 'c'].map(attendee) };
+    expect(await store.meetings.refreshLive('default', 'm1', 's00', live)).toBe(true);
+    // The poll's snapshot predates the live read: it must not forget the three who entered.
+    await store.polls.success('s00', { ...TOTALS, meetings: 1 }, [polled('default', 'm1', 0)], thresholds, askedBefore);
+    expect((await countJoin(store, 'default', 'm1', { userID: 'd' }))!).toMatchObject({ participants: 3, pendingOthers: 0 });
+    clock += 500;
+    await store.polls.success('s00', { ...TOTALS, meetings: 1, participants: 4 }, [polled('default', 'm1', 4, ['a', 'b', 'c', 'd'])], thresholds, clock);
+    expect((await countJoin(store, 'default', 'm1', { userID: 'e' }))!).toMatchObject({ participants: 4, pendingOthers: 0 });
+  });
+
+  it('counts a flood of requests in several script calls, each exactly once', async () => {
+    const counter = new RateCounter(store.ctx, 60_000);
+    const counts = await Promise.all(Array.from({ length: 2500 }, () => counter.count('ip:203.0.113.9')));
+    expect(counts.map((c) => c.current).sort((a, b) => a - b)).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
   });
 
   it('counts a join against its address window in the same call, and not at all past the limit', async () => {

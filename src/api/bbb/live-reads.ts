@@ -66,7 +66,9 @@ export class LiveMeetingReads {
       if (err instanceof BbbClientError && err.kind === 'failed' && err.messageKey === 'notFound') {
         value = 'gone';
       } else {
-        this.suspended.set(server.id, Date.now() + SUSPEND_AFTER_FAILURE_MS);
+        // A BBB FAILED answer concerns that meeting; only a server that does not answer (or
+        // answers garbage) is left alone, for every meeting on it.
+        if (!(err instanceof BbbClientError && err.kind === 'failed')) this.suspended.set(server.id, Date.now() + SUSPEND_AFTER_FAILURE_MS);
         gw.log.warn({ server: server.id, err: (err as Error).message }, 'live meeting read failed; answering from the polled state');
         return undefined;
       }

@@ -151,14 +151,20 @@ function counted(gw: Gateway, t: Target, started: number, result: Answer | undef
   return result;
 }
 
+/** A GET join (the only join BBB serves) has its address counted with the join itself. */
+function joinCountsItsAddress(inc: IncomingCall, t: Target): boolean {
+  return t.known === 'join' && inc.method === 'GET';
+}
+
 /**
  * The checks made before a request's body is read: the per-address rate limit, the body's type,
  * and, when the checksum cannot depend on the body (anything but a form), the checksum. A
  * stranger's XML upload is refused without reading a byte of it. Undefined: go on.
  */
 async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer | undefined> {
-  // A join's address is counted in the join's own Redis call (join.ts), one round trip less.
-  const limited = t.known === 'join' ? undefined : await gw.limiter.address(inc.ip);
+  // A GET join's address is counted in the join's own Redis call (join.ts), one round trip
+  // less; anything else (a join by another method included) is counted here, before any work.
+  const limited = joinCountsItsAddress(inc, t) ? undefined : await gw.limiter.address(inc.ip);
   if (limited) return refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited');
   if (inc.method !== 'POST' || !inc.hasBody) return undefined;
   const kind = bodyKindOf(inc.contentType, 1);
@@ -173,8 +179,8 @@ async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer
 async function answer(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer> {
   const auth = await authenticate(gw, inc, t);
   if ('answer' in auth) {
-    // A join refused before it could be counted still counts against its address.
-    const limited = t.known === 'join' ? await gw.limiter.address(inc.ip) : undefined;
+    // A GET join refused before it could be counted still counts against its address.
+    const limited = joinCountsItsAddress(inc, t) ? await gw.limiter.address(inc.ip) : undefined;
     return limited ? refuseUnsigned(gw, inc, t, tooManyRequests(limited), 'rateLimited') : auth.answer;
   }
   // A tenant's budget is for its own servers' calls. Joins come from every browser holding a

@@ -1,7 +1,10 @@
 import { DEFAULT_TENANT } from '../../state/namespace.js';
+import { TENANT_NAME } from '../../state/tenant-registry.js';
 import type { Store } from '../../state/store.js';
 import type { TenantRecord } from '../../state/types.js';
 import { CachedRead } from '../../util/cached-read.js';
+
+const FORCED_READ_INTERVAL_MS = 1000;
 
 export interface Tenant {
   name: string;
@@ -21,6 +24,7 @@ interface TenantIndex {
  */
 export class TenantDirectory {
   private readonly index: CachedRead<TenantIndex>;
+  private lastForcedRead = 0;
 
   constructor(store: Store, defaultSecrets: readonly string[], refreshMs = 2000) {
     this.index = new CachedRead(async () => indexTenants(await store.tenants.list(), defaultSecrets), refreshMs);
@@ -28,8 +32,14 @@ export class TenantDirectory {
 
   /** The tenant named in a `/t/<name>/` path prefix; undefined when unknown. */
   async named(name: string): Promise<Tenant | undefined> {
-    // A tenant added since the last read: look once more rather than refuse its request.
-    return (await this.index.get()).byName.get(name) ?? (await this.index.get(true)).byName.get(name);
+    const known = (await this.index.get()).byName.get(name);
+    if (known || !TENANT_NAME.test(name)) return known;
+    // A tenant added since the last read: look once more rather than refuse its request, but
+    // at most once a second, or strangers naming unknown tenants would reread them all each time.
+    const now = Date.now();
+    if (now - this.lastForcedRead < FORCED_READ_INTERVAL_MS) return undefined;
+    this.lastForcedRead = now;
+    return (await this.index.get(true)).byName.get(name);
   }
 
   /** The tenant that owns a host name, else the default tenant. */

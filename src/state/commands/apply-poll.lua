@@ -18,6 +18,8 @@ ARGV[1] now  ARGV[2] grace (ms)  ARGV[3] fade (ms)  ARGV[4] serverId  ARGV[5] on
 ARGV[6] server fields JSON (measured totals)
 ARGV[7] pending window (ms): joins admitted longer ago than this are in the poll's counts by now
 ARGV[8] tenant count  ARGV[9] polled meeting count  ARGV[10] entries a tenant-sizes list keeps
+ARGV[11] when getMeetings was asked: a meeting a live read described later (liveAt, written by
+         refresh-meeting.lua) keeps those newer counts, users inside and info
 then per tenant 2 values: name, its participants on this server (every tenant of the meetings
      below, and every tenant of the server-tenants set)
 then per polled meeting 14 values: ref, tenant, meetingID, upstreamID, createTime, measuredLoad,
@@ -37,6 +39,7 @@ local pendingWindow = tonumber(ARGV[7])
 local tenantCount = tonumber(ARGV[8])
 local meetingCount = tonumber(ARGV[9])
 local sizeSamples = tonumber(ARGV[10])
+local askedAt = tonumber(ARGV[11])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
 
@@ -54,7 +57,7 @@ end
 -- tenant-usage hash is always what the last polls saw.
 local tenants = {}
 for j = 0, tenantCount - 1 do
-  local name, participants = ARGV[11 + j * 2], tonumber(ARGV[12 + j * 2])
+  local name, participants = ARGV[12 + j * 2], tonumber(ARGV[13 + j * 2])
   local t = {meetings = KEYS[6 + j * 4], usage = KEYS[7 + j * 4], pending = KEYS[8 + j * 4], sizes = KEYS[9 + j * 4]}
   -- Only a tenant with a participant quota has pending joins to drop.
   t.tracked = redis.call('EXISTS', t.pending) == 1
@@ -79,15 +82,18 @@ end
 local adopt = redis.call('HGET', KEYS[1], 'state') ~= 'disabled'
 local repinned = 0
 local keyBase = 5 + tenantCount * 4
-local argBase = 11 + tenantCount * 2
+local argBase = 12 + tenantCount * 2
 
 -- What join admission reads: live counts, who is inside, joins not yet visible in the counts;
--- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras).
+-- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras, liveAt).
 local function liveCounts(i, a, t, m)
   local key, inside, pending = KEYS[keyBase + 1 + i * 3], KEYS[keyBase + 2 + i * 3], KEYS[keyBase + 3 + i * 3]
   local participants, cameras = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
-  redis.call('HSET', key, 'participants', participants, 'cameras', cameras,
-    'peakParticipants', math.max(participants, tonumber(m[2]) or 0), 'peakCameras', math.max(cameras, tonumber(m[3]) or 0))
+  redis.call('HSET', key, 'peakParticipants', math.max(participants, tonumber(m[2]) or 0), 'peakCameras', math.max(cameras, tonumber(m[3]) or 0))
+  -- A live read newer than this poll's question already wrote fresher counts: an older
+  -- snapshot would forget the users it saw enter, whose pending joins it removed.
+  if (tonumber(m[4]) or 0) > askedAt then return end
+  redis.call('HSET', key, 'participants', participants, 'cameras', cameras)
   redis.call('DEL', inside)
   local users = cjson.decode(ARGV[a + 9])
   for j = 1, #users, 500 do
@@ -112,7 +118,7 @@ local measured = {}
 for i = 0, meetingCount - 1 do
   local a = argBase + i * 14
   local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
-  local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras')
+  local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras', 'liveAt')
   local owner = m[1]
   if not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
@@ -125,7 +131,8 @@ for i = 0, meetingCount - 1 do
     liveCounts(i, a, t, m)
     repinned = repinned + 1
   elseif owner == serverId then
-    redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
+    redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now)
+    if (tonumber(m[4]) or 0) <= askedAt then redis.call('HSET', key, 'info', ARGV[a + 6]) end
     -- Repairs what a lost write left out: the tenant's set, limits when the create's own
     -- record of them is missing (a duplicate create re-placed it after a data loss).
     redis.call('SADD', t.meetings, ref)

@@ -6,12 +6,12 @@ The live counts are the ones apply-poll.lua writes for each polled meeting; keep
 
 KEYS[1] meeting hash  KEYS[2] inside set  KEYS[3] pending-joins zset
 ARGV[1] serverId  ARGV[2] info (JSON, tenant-local meetingID)  ARGV[3] participants  ARGV[4] cameras
-ARGV[5] userIDs inside (JSON array)
+ARGV[5] userIDs inside (JSON array)  ARGV[6] now (liveAt: a poll asked before it leaves these alone)
 
 Returns 1 when written, 0 when the meeting is no longer on that server.
 ]]
 if redis.call('HGET', KEYS[1], 'server') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'info', ARGV[2], 'participants', ARGV[3], 'cameras', ARGV[4])
+redis.call('HSET', KEYS[1], 'info', ARGV[2], 'participants', ARGV[3], 'cameras', ARGV[4], 'liveAt', ARGV[6])
 redis.call('DEL', KEYS[2])
 local users = cjson.decode(ARGV[5])
 for j = 1, #users, 500 do

@@ -47,8 +47,9 @@ export async function join(gw: Gateway, call: Call): Promise<Answer> {
     return joinError(call, BBB_ERRORS.maxParticipantsReached, admission.reason);
   }
 
-  // The user is about to enter: a cached live answer would miss them.
-  gw.liveReads.forget(meetingRef(call.tenant.name, meetingID!));
+  // A new user is about to enter: a cached live answer would miss them (a rejoin changes
+  // nothing, so replaying one join URL cannot keep the cache empty).
+  if (!counted!.rejoin) gw.liveReads.forget(meetingRef(call.tenant.name, meetingID!));
   // Built from the parsed parameters, never the raw text: what was checked is what is sent.
   const query = encodeQuery(forwardParams(params, toUpstreamId(call.tenant.name, meetingID!)));
   if (joinRedirects(params)) {
