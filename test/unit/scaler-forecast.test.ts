@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LOAD_WEIGHTS, DEFAULT_SIZE_CLASSES, expectedMeetingLoad } from '../../src/placement/load-model.js';
+import { announcedMeetingsSource, pinnedClass } from '../../scaler/forecast/announced.js';
+import type { AnnouncedMeeting } from '../../scaler/forecast/announced.js';
+import { maxOfSources, noDemand } from '../../scaler/forecast/demand.js';
+import type { Demand, DemandSource } from '../../scaler/forecast/demand.js';
+import { weeklyProfileSource } from '../../scaler/forecast/weekly-profile.js';
+import type { LoadSample, WeeklyProfileSettings } from '../../scaler/forecast/weekly-profile.js';
+
+const MIN = 60_000;
+const WEEK = 7 * 24 * 60 * MIN;
+const paris = (local: string, offset = '+01:00') => Date.parse(`${local}${offset}`);
+const settings: WeeklyProfileSettings = { weeks: 4, percentile: 90, timezone: 'Europe/Paris', holidays: [] };
+
+describe('weekly profile', () => {
+  // Monday 2026-02-09, 08:00 to 08:07 in Paris (no daylight-saving change in the 4 weeks before).
+  const from = paris('2026-02-09T08:00:00');
+  const to = from + 7 * MIN;
+  /** One sample a minute over the same window `week` weeks back, peaking at `peak`. */
+  const week = (n: number, peak: number): LoadSample[] => [0, 3, 7].map((m, i) => ({ at: from - n * WEEK + m * MIN, load: i === 1 ? peak : peak / 2 }));
+
+  it('takes each past week peak over the same window, then a high percentile of the weeks', () => {
+    const history = [...week(1, 100), ...week(2, 400), ...week(3, 300), ...week(4, 200)];
+    expect(weeklyProfileSource(history, settings).demand(from, to)).toEqual({ total: 400, byClass: {}, source: 'weekly profile' });
+    expect(weeklyProfileSource(history, { ...settings, percentile: 50 }).demand(from, to).total).toBe(200);
+  });
+
+  it('leaves out weeks without samples instead of reading them as no demand', () => {
+    const history = [...week(1, 100), ...week(3, 300)];
+    expect(weeklyProfileSource(history, { ...settings, percentile: 50 }).demand(from, to).total).toBe(100);
+    expect(weeklyProfileSource(history, settings).demand(from, to).total).toBe(300);
+    expect(weeklyProfileSource([], settings).demand(from, to)).toEqual(noDemand('weekly profile'));
+  });
+
+  it('looks back only the weeks asked, and only inside the window, both ends included', () => {
+    expect(weeklyProfileSource(week(5, 900), settings).demand(from, to).total).toBe(0);
+    const edges: LoadSample[] = [
+      { at: from - WEEK - 1, load: 999 },
+      { at: from - WEEK, load: 10 },
+      { at: to - WEEK, load: 20 },
+      { at: to - WEEK + 1, load: 999 },
+    ];
+    expect(weeklyProfileSource(edges, settings).demand(from, to).total).toBe(20);
+  });
+
+  it('matches the wall clock across a daylight-saving change', () => {
+    // Monday 2026-03-30 08:00 in Paris is 06:00 UTC; a week before (winter time) it was 07:00 UTC.
+    const summer = Date.parse('2026-03-30T06:00:00Z');
+    const history: LoadSample[] = [
+      { at: Date.parse('2026-03-23T07:00:00Z'), load: 500 }, // 08:00 in Paris
+      { at: Date.parse('2026-03-23T06:00:00Z'), load: 900 }, // 07:00 in Paris
+    ];
+    expect(weeklyProfileSource(history, settings).demand(summer, summer + 7 * MIN).total).toBe(500);
+  });
+
+  it('says nothing on a holiday, and leaves holiday weeks out of the profile', () => {
+    const history = [...week(1, 100), ...week(2, 400)];
+    const holidays = [{ from: '2026-02-02', to: '2026-02-02' }]; // the Monday a week back
+    expect(weeklyProfileSource(history, { ...settings, holidays, percentile: 50 }).demand(from, to).total).toBe(400);
+    expect(weeklyProfileSource(history, { ...settings, holidays: [{ from: '2026-02-07', to: '2026-02-15' }] }).demand(from, to).total).toBe(0);
+  });
+});
+
+describe('announced meetings', () => {
+  const base = paris('2026-01-12T09:00:00');
+  const classroom = expectedMeetingLoad(30, 5);
+  const webinar = expectedMeetingLoad(350, 1); // 617 units: only a large server holds it
+  const source = (meetings: AnnouncedMeeting[]) =>
+    announcedMeetingsSource(meetings, { weights: DEFAULT_LOAD_WEIGHTS, classes: DEFAULT_SIZE_CLASSES, defaultDurationMs: 60 * MIN });
+
+  it('are demand from their start to their end, by the load model', () => {
+    const s = source([{ startsAt: base, endsAt: base + 30 * MIN, participants: 30, cameras: 5 }]);
+    expect(s.demand(base - 7 * MIN, base - 1).total).toBe(0);
+    expect(s.demand(base - 7 * MIN, base)).toEqual({ total: classroom, byClass: {}, source: 'announced meetings' });
+    expect(s.demand(base + 10 * MIN, base + 17 * MIN).total).toBe(classroom); // started before the window
+    expect(s.demand(base + 30 * MIN, base + 37 * MIN).total).toBe(0); // ended as the window opens
+  });
+
+  it('run for the default duration when they give no end', () => {
+    const s = source([{ startsAt: base, participants: 30, cameras: 5 }]);
+    expect(s.demand(base + 59 * MIN, base + 59 * MIN).total).toBe(classroom);
+    expect(s.demand(base + 60 * MIN, base + 61 * MIN).total).toBe(0);
+  });
+
+  it('sum where they overlap, not where one ends as the next starts', () => {
+    const s = source([
+      { startsAt: base, endsAt: base + 60 * MIN, participants: 30, cameras: 5 },
+      { startsAt: base + 10 * MIN, endsAt: base + 20 * MIN, participants: 30, cameras: 5 },
+      { startsAt: base + 60 * MIN, endsAt: base + 120 * MIN, participants: 30, cameras: 5 },
+      { startsAt: base + 60 * MIN, endsAt: base + 120 * MIN, participants: 30, cameras: 5 },
+    ]);
+    expect(s.demand(base, base + 5 * MIN).total).toBe(classroom);
+    expect(s.demand(base, base + 15 * MIN).total).toBe(2 * classroom);
+    expect(s.demand(base + 55 * MIN, base + 65 * MIN).total).toBe(2 * classroom); // not 3
+  });
+
+  it('pin a meeting only some classes hold to the smallest of them', () => {
+    const s = source([
+      { startsAt: base, endsAt: base + 60 * MIN, participants: 350, cameras: 1 },
+      { startsAt: base + 30 * MIN, endsAt: base + 90 * MIN, participants: 350, cameras: 1 },
+      { startsAt: base, endsAt: base + 60 * MIN, participants: 30, cameras: 5 },
+    ]);
+    expect(s.demand(base, base + 7 * MIN)).toEqual({ total: webinar + classroom, byClass: { large: webinar }, source: 'announced meetings' });
+    expect(s.demand(base + 25 * MIN, base + 32 * MIN).byClass).toEqual({ large: 2 * webinar });
+    expect(pinnedClass(200, DEFAULT_SIZE_CLASSES)).toBeUndefined();
+    expect(pinnedClass(400, DEFAULT_SIZE_CLASSES)).toBe('standard');
+    expect(pinnedClass(5000, DEFAULT_SIZE_CLASSES)).toBe('large');
+    expect(pinnedClass(400, {})).toBeUndefined();
+  });
+});
+
+describe('combining sources', () => {
+  const constant = (name: string, d: Omit<Demand, 'source'>): DemandSource => ({ name, demand: () => ({ ...d, source: name }) });
+
+  it('takes the highest total with its source, and the highest pinned part class by class', () => {
+    const combined = maxOfSources([
+      constant('schedule', { total: 1000, byClass: { large: 200 } }),
+      constant('weekly profile', { total: 3000, byClass: {} }),
+      constant('announced meetings', { total: 800, byClass: { large: 700, standard: 100 } }),
+    ]);
+    expect(combined.name).toBe('forecast');
+    expect(combined.demand(0, 1)).toEqual({ total: 3000, byClass: { large: 700, standard: 100 }, source: 'weekly profile' });
+  });
+
+  it('says nothing without sources, and passes the window on', () => {
+    expect(maxOfSources([]).demand(0, 1)).toEqual({ total: 0, byClass: {}, source: 'none' });
+    const windows: number[][] = [];
+    maxOfSources([{ name: 'spy', demand: (from, to) => (windows.push([from, to]), noDemand('spy')) }]).demand(5, 9);
+    expect(windows).toEqual([[5, 9]]);
+  });
+});
