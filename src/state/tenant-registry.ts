@@ -32,7 +32,18 @@ export class TenantRegistry {
       .filter(Boolean);
   }
 
+  /**
+   * Removes a tenant and what the store kept of its traffic (meeting sizes, usage, pending
+   * joins): a tenant added later under the same name starts from nothing of the old one's.
+   */
   async remove(name: string): Promise<boolean> {
-    return (await this.ctx.redis.hdel(this.ctx.keys.tenants, name)) === 1;
+    const { keys } = this.ctx;
+    const [[, removed] = []] =
+      (await this.ctx.redis
+        .multi()
+        .hdel(keys.tenants, name)
+        .del(keys.tenantSizes(name), keys.tenantUsage(name), keys.tenantPending(name), keys.tenantMeetings(name))
+        .exec()) ?? [];
+    return removed === 1;
   }
 }

@@ -245,6 +245,15 @@ describe('state store (real Redis)', () => {
     expect((await countJoin(store, 'default', 'm1', { userID: 'e' }))!).toMatchObject({ participants: 4, pendingOthers: 0 });
   });
 
+  it('removes what the store kept of a tenant with it, so a new tenant of that name starts afresh', async () => {
+    await store.tenants.put({ name: 'acme', secrets: ['s3cret'], hostnames: [], settings: {} });
+    await t.redis.lpush(store.ctx.keys.tenantSizes('acme'), '30|4|auto|1');
+    await t.redis.hset(store.ctx.keys.tenantUsage('acme'), 's00', 12);
+    expect(await store.tenants.remove('acme')).toBe(true);
+    expect(await store.tenants.remove('acme')).toBe(false);
+    expect(await t.redis.exists(store.ctx.keys.tenantSizes('acme'), store.ctx.keys.tenantUsage('acme'))).toBe(0);
+  });
+
   it('counts a flood of requests in several script calls, each exactly once', async () => {
     const counter = new RateCounter(store.ctx, 60_000);
     const counts = await Promise.all(Array.from({ length: 2500 }, () => counter.count('ip:203.0.113.9')));
