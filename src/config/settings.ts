@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import proxyAddr from '@fastify/proxy-addr';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALL_ALGORITHMS, type ChecksumAlgorithm } from '../bbb/checksum.js';
@@ -17,6 +18,18 @@ const algorithms = csv.pipe(
     .array(z.enum(ALL_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]))
     .min(1, 'name at least one of sha1, sha256, sha384, sha512'),
 );
+
+/** AMPHI_TRUST_PROXY as api/http/client-address.ts reads it: true, false, or what proxy-addr compiles. */
+function isTrustSetting(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'false' || v === '') return true;
+  try {
+    proxyAddr.compile(v.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const SETTINGS = {
   REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use; unset: a private redis-server is started' },
@@ -44,7 +57,13 @@ export const SETTINGS = {
   AMPHI_LIVE_READ_CACHE_MS: { schema: int(0).default(1000), help: 'how long one live meeting answer serves every reader of that meeting' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },
   AMPHI_SNAPSHOT_MS: { schema: int(0).default(500), help: 'how long a gateway reuses its view of the pool' },
-  AMPHI_TRUST_PROXY: { schema: z.string().default('loopback,linklocal,uniquelocal'), help: 'proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDRs, loopback/linklocal/uniquelocal, a hop count, true or false' },
+  AMPHI_TRUST_PROXY: {
+    schema: z
+      .string()
+      .default('loopback,linklocal,uniquelocal')
+      .refine(isTrustSetting, 'give true, false, or addresses, CIDRs and the keywords loopback, linklocal, uniquelocal, comma-separated'),
+    help: 'proxies whose X-Forwarded-For/-Proto are believed: addresses, CIDRs, loopback/linklocal/uniquelocal, true or false',
+  },
   AMPHI_RATE_LIMIT_PER_IP: { schema: int(0).default(3000), help: 'BBB API requests per client address per window (0: no limit)' },
   AMPHI_RATE_LIMIT_PER_TENANT: { schema: int(0).default(60000), help: 'authenticated BBB API requests per tenant per window (0: no limit)' },
   AMPHI_RATE_LIMIT_FAN_OUT_PER_TENANT: { schema: int(0).default(1200), help: 'recordings calls (each asks every server) per tenant per window (0: no limit)' },

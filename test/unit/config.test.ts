@@ -55,6 +55,12 @@ describe('settings', () => {
     expect(bad).toThrow(/AMPHI_SHUTDOWN_TIMEOUT_MS="999"/);
   });
 
+  it('refuses a proxy trust setting proxy-addr cannot read, naming it', () => {
+    expect(loadSettings({ AMPHI_TRUST_PROXY: '10.0.0.0/8, loopback' }).AMPHI_TRUST_PROXY).toBe('10.0.0.0/8, loopback');
+    expect(loadSettings({ AMPHI_TRUST_PROXY: 'false' }).AMPHI_TRUST_PROXY).toBe('false');
+    expect(() => loadSettings({ AMPHI_TRUST_PROXY: 'garbage' })).toThrow(/AMPHI_TRUST_PROXY="garbage"/);
+  });
+
   it('documents every setting', () => {
     expect(settingsHelp()).toContain('AMPHI_POLL_INTERVAL_MS');
   });
