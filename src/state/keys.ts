@@ -38,6 +38,8 @@ export interface Keys {
   counter(name: string): string;
   /** The current rate-limit window of a client address or tenant (`ip:…`, `tenant:…`). */
   rateLimit(subject: string): string;
+  /** The pool's measured demand, one sample per time bucket, scored by bucket start (scaler/history.ts). */
+  demandHistory: string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -63,6 +65,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,
     rateLimit: (subject) => `${prefix}ratelimit:${subject}`,
+    demandHistory: `${prefix}demand-history`,
   };
 }
 
