@@ -6,6 +6,7 @@ import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import { DEFAULT_SIZE_CLASSES } from '../placement/load-model.js';
 import type { Policy } from '../policy/schema.js';
 import { tenantSizeEstimate, type TenantSizeEstimate } from '../policy/size-estimate.js';
+import { sizeClassOf } from '../state/codec.js';
 import { DEFAULT_TENANT } from '../state/namespace.js';
 import { UnknownServerError } from '../state/server-registry.js';
 import type { Store } from '../state/store.js';
@@ -131,11 +132,17 @@ export interface ServerRow {
   /** Measured load, load units. */
   load: number;
   capacity: number;
+  /** The size class it was added as, or 'custom' (a capacity of no class). */
+  sizeClass: string;
   /** load / capacity. */
   utilization: number;
   tags: string[];
+  /** '' when added by hand; else the scaler's provider that created it. */
+  managedBy: string;
   secret: string;
   addedAt: number;
+  /** When `state` last changed. */
+  stateSince: number;
   polledAt: number;
   lastError: string;
 }
@@ -179,10 +186,13 @@ function serverRow(s: ServerRecord, meetings: number): ServerRow {
     participants: s.participants,
     load: round(s.measuredLoad, 2),
     capacity: s.capacity,
+    sizeClass: s.sizeClass,
     utilization: s.capacity > 0 ? round(s.measuredLoad / s.capacity, 3) : 0,
     tags: s.tags,
+    managedBy: s.managedBy,
     secret: maskSecret(s.secret),
     addedAt: s.addedAt,
+    stateSince: s.stateSince,
     polledAt: s.polledAt,
     lastError: s.lastError,
   };
@@ -283,11 +293,14 @@ export async function addServer(store: Store, input: unknown, opts: ServerCheckO
   if (sameUrl) throw new ConflictError(`${s.url} is already registered as server ${sameUrl.id}`);
 
   if (s.check) await checkServer(s.url, s.secret, opts);
-  const capacity = s.capacity ?? DEFAULT_SIZE_CLASSES[s.size ?? DEFAULT_SIZE]!;
+  // A capacity given raw is of the class with that capacity, if any: 'custom' otherwise.
+  const sizeClass = s.capacity === undefined ? (s.size ?? DEFAULT_SIZE) : sizeClassOf(s.capacity);
   const record = await store.servers.add({
     url: s.url,
     secret: s.secret,
-    capacity,
+    capacity: s.capacity ?? DEFAULT_SIZE_CLASSES[sizeClass]!,
+    sizeClass,
+    managedBy: '',
     tags: s.tags,
     state: s.state,
     health: s.check ? 'online' : 'offline',

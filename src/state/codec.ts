@@ -1,4 +1,5 @@
 import type { MeetingInfo } from '../bbb/types.js';
+import { DEFAULT_SIZE_CLASSES } from '../placement/load-model.js';
 import type { MeetingRecord, ServerRecord, TenantRecord } from './types.js';
 
 // Redis hashes hold strings; these turn them back into typed records.
@@ -17,6 +18,11 @@ function json<T>(v: string | undefined, fallback: T): T {
   }
 }
 
+/** The size class of a capacity given without one: the default class of that capacity, else 'custom'. */
+export function sizeClassOf(capacity: number): string {
+  return Object.entries(DEFAULT_SIZE_CLASSES).find(([, units]) => units === capacity)?.[0] ?? 'custom';
+}
+
 export function decodeServer(id: string, h: Record<string, string>): ServerRecord | undefined {
   if (h.url === undefined) return undefined;
   return {
@@ -24,8 +30,13 @@ export function decodeServer(id: string, h: Record<string, string>): ServerRecor
     url: h.url,
     secret: h.secret ?? '',
     capacity: num(h.capacity),
+    // Servers added before these fields existed: classed by capacity, added by hand, in their
+    // state since they were added.
+    sizeClass: h.sizeClass || sizeClassOf(num(h.capacity)),
+    managedBy: h.managedBy ?? '',
     tags: json<string[]>(h.tags, []),
     state: h.state === 'cordoned' || h.state === 'disabled' ? h.state : 'enabled',
+    stateSince: num(h.stateSince, num(h.addedAt)),
     health: h.health === 'online' ? 'online' : 'offline',
     addedAt: num(h.addedAt),
     polledAt: num(h.polledAt),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decodeServer } from './codec.js';
+import { decodeServer, sizeClassOf } from './codec.js';
 import type { StoreContext } from './context.js';
 import { refTenant } from './keys.js';
 import type { NewServer, ServerRecord, ServerState } from './types.js';
@@ -10,6 +10,15 @@ export class UnknownServerError extends Error {
   }
 }
 
+// One call, so that a poll disabling a drained server (apply-poll.lua) in between cannot make
+// the comparison stale. Rare (an operator's verb): sent whole, not kept in commands/.
+const SET_STATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'state', ARGV[1], 'stateSince', ARGV[2])
+end
+return 1`;
+
 /** The pool's servers: what operators add, cordon, disable and remove. */
 export class ServerRegistry {
   constructor(private readonly ctx: StoreContext) {}
@@ -17,14 +26,18 @@ export class ServerRegistry {
   async add(input: NewServer): Promise<ServerRecord> {
     const { redis, keys } = this.ctx;
     const id = input.id ?? `bbb-${randomBytes(4).toString('hex')}`;
+    const now = String(this.ctx.now());
     const fields = {
       url: input.url.replace(/\/+$/, ''),
       secret: input.secret,
       capacity: String(input.capacity),
+      sizeClass: input.sizeClass ?? sizeClassOf(input.capacity),
+      managedBy: input.managedBy ?? '',
       tags: JSON.stringify(input.tags ?? []),
       state: input.state ?? 'enabled',
+      stateSince: now,
       health: input.health ?? 'offline',
-      addedAt: String(this.ctx.now()),
+      addedAt: now,
     };
     await redis.multi().hset(keys.server(id), fields).sadd(keys.servers, id).exec();
     return (await this.get(id))!;
@@ -58,10 +71,11 @@ export class ServerRegistry {
     return servers;
   }
 
+  /** Sets the state; `stateSince` moves only when the state changes (re-cordoning keeps it). */
   async setState(id: string, state: ServerState): Promise<ServerRecord> {
-    await this.require(id);
-    await this.ctx.redis.hset(this.ctx.keys.server(id), 'state', state);
-    return (await this.get(id))!;
+    const found = await this.ctx.redis.eval(SET_STATE, 1, this.ctx.keys.server(id), state, this.ctx.now());
+    if (found !== 1) throw new UnknownServerError(id);
+    return this.require(id);
   }
 
   async update(id: string, fields: { capacity?: number; tags?: string[]; secret?: string; url?: string }): Promise<ServerRecord> {

@@ -55,7 +55,9 @@ export class Store {
     const known = new Set(await this.servers.ids());
     for (const s of servers) {
       if (known.has(s.id)) continue;
-      await this.servers.add({ id: s.id, url: s.url, secret: s.secret, capacity: s.capacity, tags: s.tags, state: s.state, health: s.health });
+      // Who manages it and its class come back too: a scaler-created server must stay removable.
+      const { id, url, secret, capacity, tags, state, health, sizeClass, managedBy } = s;
+      await this.servers.add({ id, url, secret, capacity, tags, state, health, sizeClass, managedBy });
     }
     for (const t of tenants) if (!(await this.tenants.get(t.name))) await this.tenants.put(t);
   }

@@ -10,8 +10,17 @@ export interface ServerRecord extends Required<PolledTotals> {
   secret: string;
   /** Capacity in load units. */
   capacity: number;
+  /**
+   * The policy's size class the server was added as (small, standard, large…), or 'custom'
+   * when it was given a capacity of no class.
+   */
+  sizeClass: string;
+  /** Who created it: '' for a server added by hand, else the scaler's provider (e.g. 'scaleway'). */
+  managedBy: string;
   tags: string[];
   state: ServerState;
+  /** When `state` last changed, ms (its `addedAt` if it never changed since). */
+  stateSince: number;
   health: ServerHealth;
   addedAt: number;
   /** When the poller last measured the totals (0 before the first poll; totals are 0 then). */
@@ -25,6 +34,10 @@ export interface NewServer {
   url: string;
   secret: string;
   capacity: number;
+  /** Default: the size class of that capacity (DEFAULT_SIZE_CLASSES), else 'custom'. */
+  sizeClass?: string;
+  /** Default '' (added by hand); the provider's name for a server the scaler created. */
+  managedBy?: string;
   tags?: string[];
   state?: ServerState;
   health?: ServerHealth;

@@ -198,12 +198,13 @@ describe('/admin API (real Redis, real JWT)', () => {
       const res = await call('POST', '/admin/servers', { url: `${bbb.apiUrl}/`, secret: BBB_SECRET, size: 'large', tags: ['gpu', 'paris'] });
       expect(res.statusCode, res.body).toBe(201);
       const row = res.json();
-      expect(row).toMatchObject({ url: bbb.apiUrl, state: 'enabled', health: 'online', capacity: 1000, tags: ['gpu', 'paris'], meetings: 0 });
+      expect(row).toMatchObject({ url: bbb.apiUrl, state: 'enabled', health: 'online', capacity: 1000, sizeClass: 'large', managedBy: '', tags: ['gpu', 'paris'], meetings: 0 });
+      expect(row.stateSince).toBe(row.addedAt);
       expect(res.headers.location).toBe(`/admin/servers/${row.id}`);
       expect(res.body).not.toContain(BBB_SECRET);
       expect(bbb.algorithms.at(-1)).toBe('sha256');
       const stored = await store.servers.require(row.id);
-      expect(stored).toMatchObject({ secret: BBB_SECRET, capacity: 1000, health: 'online' });
+      expect(stored).toMatchObject({ secret: BBB_SECRET, capacity: 1000, sizeClass: 'large', managedBy: '', health: 'online' });
       expect((await call('GET', res.headers.location as string)).json()).toMatchObject({ id: row.id });
     });
 
@@ -212,6 +213,7 @@ describe('/admin API (real Redis, real JWT)', () => {
       const row = await addChecked({ url: base, capacity: undefined });
       expect(row.url).toBe(bbb.apiUrl);
       expect(row.capacity).toBe(500);
+      expect(row.sizeClass).toBe('standard');
     });
 
     it('refuses a server that fails the check, with a reason, and stores nothing', async () => {
@@ -232,7 +234,20 @@ describe('/admin API (real Redis, real JWT)', () => {
     it('adds an unchecked server offline, in the requested state', async () => {
       const port = await closedPort();
       const row = await addUnchecked(port, { capacity: 320, state: 'cordoned', id: 'edge-1' });
-      expect(row).toMatchObject({ id: 'edge-1', health: 'offline', state: 'cordoned', capacity: 320 });
+      expect(row).toMatchObject({ id: 'edge-1', health: 'offline', state: 'cordoned', capacity: 320, sizeClass: 'custom' });
+    });
+
+    it('stores the size class of a raw capacity that is one, else custom', async () => {
+      const add = async (port: number, capacity: number) => {
+        const res = await call('POST', '/admin/servers', { url: `http://127.0.0.1:${port}/bigbluebutton/api`, secret: 'x', check: false, capacity });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json() as { id: string; sizeClass: string };
+      };
+      const small = await add(1, 250);
+      const custom = await add(2, 251);
+      expect([small.sizeClass, custom.sizeClass]).toEqual(['small', 'custom']);
+      expect((await store.servers.require(small.id)).sizeClass).toBe('small');
+      expect((await store.servers.require(custom.id)).sizeClass).toBe('custom');
     });
 
     it.each([
@@ -293,7 +308,9 @@ describe('/admin API (real Redis, real JWT)', () => {
       expect(res.statusCode).toBe(200);
       const rows = res.json() as Array<Record<string, unknown>>;
       expect(rows.map((r) => r.id).sort()).toEqual([a.id, b.id].sort());
-      expect(rows.find((r) => r.id === a.id)).toMatchObject({ meetings: 2, participants: 12, load: 100, capacity: 400, utilization: 0.25, state: 'enabled', health: 'online' });
+      expect(rows.find((r) => r.id === a.id)).toMatchObject({ meetings: 2, participants: 12, load: 100, capacity: 400, sizeClass: 'custom', managedBy: '', utilization: 0.25, state: 'enabled', health: 'online' });
+      expect(rows.find((r) => r.id === b.id)).toMatchObject({ capacity: 500, sizeClass: 'standard', managedBy: '' });
+      expect(rows.every((r) => typeof r.stateSince === 'number' && r.stateSince === r.addedAt)).toBe(true);
       expect(res.body).not.toContain(BBB_SECRET);
     });
 

@@ -62,37 +62,46 @@ describe('amphi servers / tenants / token (real Redis)', () => {
   describe('servers', () => {
     it('adds a checked server (signed with AMPHI_UPSTREAM_ALGORITHM) and lists it in an aligned table', async () => {
       expect(await amphi('servers', 'add', '--url', bbb.apiUrl, '--secret', BBB_SECRET, '--capacity', '400', '--tag', 'a', '--tag', 'b', '--id', 'bbb-1'), io.err).toBe(0);
-      expect(io.out).toMatch(/^added server bbb-1: .*capacity 400, enabled, online/);
+      expect(io.out).toMatch(/^added server bbb-1: .*capacity 400 \(custom\), enabled, online/);
       expect(bbb.algorithms.at(-1)).toBe('sha512');
-      expect(await store.servers.require('bbb-1')).toMatchObject({ url: bbb.apiUrl, secret: BBB_SECRET, capacity: 400, tags: ['a', 'b'], health: 'online' });
+      expect(await store.servers.require('bbb-1')).toMatchObject({ url: bbb.apiUrl, secret: BBB_SECRET, capacity: 400, sizeClass: 'custom', managedBy: '', tags: ['a', 'b'], health: 'online' });
 
       const port = await closedPort();
       const other = `http://127.0.0.1:${port}/bigbluebutton/api`;
       expect(await amphi('servers', 'add', '--url', other, '--secret', 's2', '--size', 'large', '--no-check', '--id', 'bbb-22')).toBe(0);
       expect(io.out).toContain('offline until the poller reaches it');
+      expect(io.out).toContain('capacity 1000 (large)');
+      expect((await store.servers.require('bbb-22')).sizeClass).toBe('large');
+      await store.servers.add({ id: 'bbb-3', url: 'http://127.0.0.1:1/bigbluebutton/api', secret: 's3', capacity: 250, managedBy: 'scaleway' });
       await store.meetings.place({ tenant: 'default', meetingID: 'm', upstreamID: 'm', need: 10, candidates: ['bbb-1'], sampled: 1, fadeMs: 60_000 });
       await t.redis.hset(`amphi:{${pool}}:server:bbb-1`, { participants: 7, measuredLoad: 42.5 });
 
       expect(await amphi('servers', 'list')).toBe(0);
       const lines = io.out.trimEnd().split('\n');
-      expect(lines).toHaveLength(3);
-      expect(lines[0]!.split(/\s+/)).toEqual(['ID', 'URL', 'STATE', 'HEALTH', 'MEETINGS', 'PARTICIPANTS', 'LOAD', 'CAPACITY']);
-      expect(lines[1]!.split(/\s+/)).toEqual(['bbb-1', bbb.apiUrl, 'enabled', 'online', '1', '7', '42.5', '400']);
-      expect(lines[2]!.split(/\s+/)).toEqual(['bbb-22', other, 'enabled', 'offline', '0', '0', '0', '1000']);
+      expect(lines).toHaveLength(4);
+      expect(lines[0]!.split(/\s+/)).toEqual(['ID', 'URL', 'STATE', 'HEALTH', 'MEETINGS', 'PARTICIPANTS', 'LOAD', 'CAPACITY', 'SIZE', 'MANAGED']);
+      expect(lines[1]!.split(/\s+/)).toEqual(['bbb-1', bbb.apiUrl, 'enabled', 'online', '1', '7', '42.5', '400', 'custom', '-']);
+      expect(lines[2]!.split(/\s+/)).toEqual(['bbb-22', other, 'enabled', 'offline', '0', '0', '0', '1000', 'large', '-']);
+      expect(lines[3]!.split(/\s+/)).toEqual(['bbb-3', 'http://127.0.0.1:1/bigbluebutton/api', 'enabled', 'offline', '0', '0', '0', '250', 'small', 'scaleway']);
       // Aligned: every column starts at the same offset on every line; numbers end together.
-      for (const header of ['URL', 'STATE', 'HEALTH']) {
+      for (const header of ['URL', 'STATE', 'HEALTH', 'SIZE', 'MANAGED']) {
         const at = lines[0]!.indexOf(header);
-        expect(lines.slice(1).map((l) => l[at - 1] === ' ' && l[at] !== ' ')).toEqual([true, true]);
+        expect(lines.slice(1).map((l) => l[at - 1] === ' ' && l[at] !== ' ')).toEqual([true, true, true]);
       }
-      expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+      for (const header of ['MEETINGS', 'LOAD', 'CAPACITY']) {
+        const end = lines[0]!.indexOf(header) + header.length;
+        expect(lines.slice(1).map((l) => l[end - 1] !== ' ' && l[end] === ' ')).toEqual([true, true, true]);
+      }
       expect(io.out).not.toContain(BBB_SECRET);
 
       expect(await amphi('servers', 'list', '--json')).toBe(0);
       const rows = JSON.parse(io.out) as Array<Record<string, unknown>>;
-      expect(rows.map((r) => [r.id, r.meetings, r.load, r.capacity, r.utilization])).toEqual([
-        ['bbb-1', 1, 42.5, 400, 0.106],
-        ['bbb-22', 0, 0, 1000, 0],
+      expect(rows.map((r) => [r.id, r.meetings, r.load, r.capacity, r.utilization, r.sizeClass, r.managedBy])).toEqual([
+        ['bbb-1', 1, 42.5, 400, 0.106, 'custom', ''],
+        ['bbb-22', 0, 0, 1000, 0, 'large', ''],
+        ['bbb-3', 0, 0, 250, 0, 'small', 'scaleway'],
       ]);
+      expect(rows.every((r) => typeof r.stateSince === 'number' && r.stateSince === r.addedAt)).toBe(true);
       expect(io.out).not.toContain(BBB_SECRET);
     });
 

@@ -74,6 +74,40 @@ describe('state store (real Redis)', () => {
     await expect(store.servers.setState('nope', 'enabled')).rejects.toThrow(/no server/);
   });
 
+  it("records a server's size class, who manages it, and since when it is in its state", async () => {
+    await addServers(1, 500);
+    await store.servers.add({ id: 'c1', url: 'http://127.0.0.1:9100/bigbluebutton/api', secret: 'k', capacity: 320 });
+    await store.servers.add({ id: 'm1', url: 'http://127.0.0.1:9101/bigbluebutton/api', secret: 'k', capacity: 1000, sizeClass: 'large', managedBy: 'scaleway' });
+    const pick = (s: { id: string; sizeClass: string; managedBy: string; stateSince: number; addedAt: number }) => [s.id, s.sizeClass, s.managedBy, s.stateSince, s.addedAt];
+    expect((await store.servers.list()).map(pick)).toEqual([
+      ['c1', 'custom', '', 1_000_000, 1_000_000],
+      ['m1', 'large', 'scaleway', 1_000_000, 1_000_000],
+      ['s00', 'standard', '', 1_000_000, 1_000_000],
+    ]);
+
+    clock += 5_000;
+    expect((await store.servers.setState('m1', 'cordoned')).stateSince).toBe(1_005_000);
+    clock += 5_000;
+    // The same state again is no change: the drain still began when it was cordoned.
+    expect(await store.servers.setState('m1', 'cordoned')).toMatchObject({ state: 'cordoned', stateSince: 1_005_000 });
+    expect(await store.servers.setState('m1', 'enabled')).toMatchObject({ state: 'enabled', stateSince: 1_010_000 });
+    await expect(store.servers.setState('nope', 'cordoned')).rejects.toThrow(/no server/);
+    expect(await store.ctx.redis.exists(store.ctx.keys.server('nope'))).toBe(0);
+  });
+
+  it('decodes a server written before size classes, managers and stateSince', async () => {
+    const old = { url: 'http://127.0.0.1:9000/bigbluebutton/api', secret: 'k', capacity: '250', tags: '[]', state: 'cordoned', health: 'online', addedAt: '123' };
+    await t.redis.hset(store.ctx.keys.server('old'), old);
+    await t.redis.hset(store.ctx.keys.server('odd'), { ...old, url: 'http://127.0.0.1:9001/bigbluebutton/api', capacity: '300' });
+    await t.redis.sadd(store.ctx.keys.servers, 'old', 'odd');
+    const pick = (s: { id: string; sizeClass: string; managedBy: string; stateSince: number }) => [s.id, s.sizeClass, s.managedBy, s.stateSince];
+    expect((await store.servers.list()).map(pick)).toEqual([
+      ['odd', 'custom', '', 123],
+      ['old', 'small', '', 123],
+    ]);
+    expect((await store.servers.setState('old', 'disabled')).stateSince).toBe(clock);
+  });
+
   it('places a meeting once: a second create finds the existing placement', async () => {
     await addServers(3, 500);
     const first = await place(store, 'm1', 50);
@@ -205,8 +239,10 @@ describe('state store (real Redis)', () => {
     await store.servers.setState('s00', 'cordoned');
     const empty = { meetings: 0, participants: 0, voice: 0, videos: 0, streamsDelivered: 0, measuredLoad: 0 };
     expect((await store.polls.success('s00', empty, [], thresholds)).state).toBe('cordoned'); // m1 is young
+    expect((await store.servers.require('s00')).stateSince).toBe(1_000_000);
     clock += 60_000;
     expect((await store.polls.success('s00', empty, [], thresholds)).state).toBe('disabled');
+    expect(await store.servers.require('s00')).toMatchObject({ state: 'disabled', stateSince: 1_060_000 });
   });
 
   it('counts concurrent join attempts in one batch exactly as one by one, in arrival order', async () => {
@@ -401,6 +437,7 @@ describe('state store (real Redis)', () => {
 
   it('detects a data loss and restores servers and tenants it still knows', async () => {
     await addServers(2, 500);
+    await store.servers.add({ id: 's02', url: 'http://127.0.0.1:9002/bigbluebutton/api/', secret: 'k2', capacity: 1000, sizeClass: 'large', managedBy: 'scaleway' });
     await store.tenants.put({ name: 'acme', secrets: ['s3cret'], hostnames: ['bbb.acme.test'], settings: {} });
     expect(await store.dataLost()).toBe(false);
     const servers = await store.servers.list();
@@ -409,7 +446,9 @@ describe('state store (real Redis)', () => {
     await deleteByPrefix(t.redis, t.prefix);
     expect(await store.dataLost()).toBe(true);
     await store.restore(servers, tenants);
-    expect((await store.servers.list()).map((s) => s.id)).toEqual(['s00', 's01']);
+    expect((await store.servers.list()).map((s) => s.id)).toEqual(['s00', 's01', 's02']);
+    // A scaler-created server stays the scaler's to remove.
+    expect(await store.servers.get('s02')).toMatchObject({ sizeClass: 'large', managedBy: 'scaleway' });
     expect((await store.tenants.get('acme'))?.secrets).toEqual(['s3cret']);
     expect(await store.dataLost()).toBe(false);
   });

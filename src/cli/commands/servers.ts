@@ -30,7 +30,8 @@ Subcommands:
       --no-check         Add it without calling it; it stays offline until polled
       --json             Print the added server as JSON
   list [--json]                        Table of id, url, state, health, meetings, participants,
-                                       load and capacity (--json: every field)
+                                       load, capacity, size class and manager (the scaler's
+                                       provider; - when added by hand) (--json: every field)
   enable ID                            Take new meetings
   cordon ID                            Keep running meetings, take no new ones (before removal)
   disable ID                           Out of service: no new meetings, joins no longer routed
@@ -51,6 +52,8 @@ const TABLE: readonly Column<ServerRow>[] = [
   { header: 'PARTICIPANTS', value: (s) => s.participants },
   { header: 'LOAD', value: (s) => s.load },
   { header: 'CAPACITY', value: (s) => s.capacity },
+  { header: 'SIZE', value: (s) => s.sizeClass },
+  { header: 'MANAGED', value: (s) => s.managedBy || '-' },
 ];
 
 /** The single ID a state verb takes. */
@@ -101,7 +104,7 @@ async function add(args: string[], io: CliIO): Promise<number> {
     if (values.json) printJson(io, row);
     else {
       const how = input.check ? 'online: it answered a signed getMeetings' : 'offline until the poller reaches it (not checked)';
-      io.stdout(`added server ${row.id}: ${row.url}, capacity ${row.capacity}, ${row.state}, ${how}\n`);
+      io.stdout(`added server ${row.id}: ${row.url}, capacity ${row.capacity} (${row.sizeClass}), ${row.state}, ${how}\n`);
     }
     return 0;
   });

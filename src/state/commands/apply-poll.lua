@@ -211,6 +211,6 @@ end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'cordoned' and redis.call('SCARD', KEYS[3]) == 0 then
   state = 'disabled'
-  redis.call('HSET', KEYS[1], 'state', 'disabled')
+  redis.call('HSET', KEYS[1], 'state', 'disabled', 'stateSince', now)
 end
 return {repinned, forgotten, health, state}
