@@ -1,0 +1,238 @@
+// One reconcile step: read the pool, the actions in flight and the provider; record the measured
+// demand; build the forecast; decide with plan() (pure, scaler/plan.ts); enqueue the actions as
+// BullMQ jobs (scaler/jobs.ts); report what the provider holds that nothing accounts for.
+//
+// Several scaler replicas may run this step at the same time. Each action's job id is the same on
+// every replica for the same decision: provisions are keyed by the reconcile tick
+// (floor(now / reconcileInterval)), drains by the server. Two replicas deciding the same tick
+// enqueue the same jobs, which BullMQ keeps as one.
+//
+// No logger here: the step returns one structured record per action and per held reason (and per
+// orphan), and the role logs them.
+import type { ServerRecord } from '../src/state/types.js';
+import type { Store } from '../src/state/store.js';
+import type { ScalerConfig } from './config.js';
+import { maxOfSources } from './forecast/demand.js';
+import type { DemandSource } from './forecast/demand.js';
+import { scheduleSource } from './forecast/schedule.js';
+import { weeklyProfileSource } from './forecast/weekly-profile.js';
+import type { DemandHistory } from './history.js';
+import type { ProvisionJobData, ScalerJobs } from './jobs.js';
+import { plan } from './plan.js';
+import type { Plan, ScaleAction } from './plan.js';
+import type { CloudProvider, ProvisionedServer } from './providers/provider.js';
+import { reactiveDemand } from './estimator.js';
+import type { ScalerServer, ServerPhase } from './servers.js';
+
+const WEEK_MS = 7 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
+const IN_FLIGHT = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+/** A server the provider lists as ours that the pool does not hold and no provision job is creating. */
+export interface Orphan {
+  id: string;
+  sizeClass: string;
+  status: ProvisionedServer['status'];
+  idempotencyKey?: string;
+  reason: string;
+}
+
+/** One structured log line, for the role to write as is. Never carries a secret. */
+export type ReconcileLogRecord =
+  | { event: 'scaler.action'; tick: number; action: ScaleAction['type']; sizeClass?: string; count?: number; server?: string; jobIds: string[]; reason: string }
+  | { event: 'scaler.action-failed'; tick: number; action: ScaleAction['type']; sizeClass?: string; server?: string; error: string; reason: string }
+  | { event: 'scaler.held'; tick: number; reason: string }
+  | { event: 'scaler.orphan'; tick: number; server: string; sizeClass: string; status: string; reason: string }
+  | { event: 'scaler.provider-list-failed'; tick: number; error: string };
+
+export interface ReconcileResult {
+  tick: number;
+  plan: Plan;
+  /** The servers plan() saw. */
+  servers: ScalerServer[];
+  /** Job ids enqueued, by action (same order as plan.actions; [] for an uncordon or a failure). */
+  jobIds: string[][];
+  orphans: Orphan[];
+  log: ReconcileLogRecord[];
+}
+
+export interface ReconcilerOptions {
+  store: Store;
+  jobs: ScalerJobs;
+  provider: CloudProvider;
+  history: DemandHistory;
+  config: ScalerConfig;
+  /** How long a new meeting's reservation fades (the gateway's setting), for the reserved load. */
+  fadeMs: number;
+  /**
+   * Extra forecast sources. Announced meetings (forecast/announced.ts) are not built here: the
+   * store has no record of announced meetings yet (meta_amphi-start is not kept), so the caller
+   * adds that source once one exists.
+   */
+  sources?: readonly DemandSource[];
+}
+
+/** Where the replicas share when they last scaled out and in (a hash under the pool's prefix). */
+export function lastScaleKey(store: Store): string {
+  return `${store.ctx.keys.prefix}scaler:last-scale`;
+}
+
+export class Reconciler {
+  constructor(private readonly opts: ReconcilerOptions) {}
+
+  tickOf(now: number): number {
+    return Math.floor(now / this.opts.config.reconcileInterval);
+  }
+
+  async step(now: number): Promise<ReconcileResult> {
+    const { store, jobs, provider, history, config } = this.opts;
+    const tick = this.tickOf(now);
+    const log: ReconcileLogRecord[] = [];
+
+    const [{ servers: records, views }, jobList, listed] = await Promise.all([
+      store.snapshot(this.opts.fadeMs),
+      jobs.queue.getJobs([...IN_FLIGHT]),
+      provider.list().then(
+        (l) => l,
+        (err: unknown) => {
+          log.push({ event: 'scaler.provider-list-failed', tick, error: err instanceof Error ? err.message : String(err) });
+          return undefined;
+        },
+      ),
+    ]);
+    const inPool = new Set(records.map((r) => r.id));
+    const provisions: ProvisionJobData[] = [];
+    const draining = new Set<string>();
+    for (const job of jobList) {
+      if (!job) continue;
+      if (job.data.type === 'provision') provisions.push(job.data);
+      else draining.add(job.data.server);
+    }
+    const jobTimestamp = new Map(jobList.filter((j) => j?.data.type === 'provision').map((j) => [(j!.data as ProvisionJobData).key, j!.timestamp]));
+
+    // The pool as plan() sees it.
+    const reserved = new Map(views.map((v) => [v.id, v.load]));
+    const servers: ScalerServer[] = records.map((r) => this.toScalerServer(r, Math.max(0, (reserved.get(r.id) ?? r.measuredLoad) - r.measuredLoad), draining.has(r.id)));
+    // Booting: provision jobs in flight whose server is not registered yet.
+    for (const p of provisions) {
+      if (p.serverId !== undefined && inPool.has(p.serverId)) continue;
+      const capacity = config.classes[p.sizeClass]?.capacity ?? 0;
+      const startedAt = p.askedAt ?? jobTimestamp.get(p.key) ?? now;
+      servers.push({
+        id: p.serverId ?? `job:${p.key}`,
+        sizeClass: p.sizeClass,
+        phase: 'booting',
+        managed: true,
+        startedAt,
+        phaseSince: startedAt,
+        polledAt: 0,
+        meetings: 0,
+        participants: 0,
+        recordingsProcessing: 0,
+        capacity,
+        measuredLoad: 0,
+        reservedLoad: 0,
+      });
+    }
+
+    // Orphans: listed by the provider as ours, not in the pool, not being created by a job.
+    const orphans: Orphan[] = [];
+    if (listed) {
+      const jobServers = new Set(provisions.flatMap((p) => (p.serverId === undefined ? [] : [p.serverId])));
+      const jobKeys = new Set(provisions.map((p) => p.key));
+      for (const s of listed) {
+        if (s.status === 'gone' || inPool.has(s.id) || jobServers.has(s.id)) continue;
+        if (s.idempotencyKey !== undefined && jobKeys.has(s.idempotencyKey)) continue;
+        const orphan: Orphan = {
+          id: s.id,
+          sizeClass: s.sizeClass,
+          status: s.status,
+          ...(s.idempotencyKey !== undefined && { idempotencyKey: s.idempotencyKey }),
+          reason: `the ${provider.name} provider lists it as managed by the scaler (status ${s.status}), but the pool does not hold it and no provision job is in flight for it: not deleted automatically`,
+        };
+        orphans.push(orphan);
+        log.push({ event: 'scaler.orphan', tick, server: s.id, sizeClass: s.sizeClass, status: s.status, reason: orphan.reason });
+      }
+    }
+
+    // Demand measured now, into the history the weekly profile learns from. Not split by class:
+    // measured load is not pinned to a class the way a forecast floor is.
+    await history.record(now, { total: reactiveDemand(servers), byClass: {} });
+    const forecast = await this.forecast(now);
+
+    const last = await store.ctx.redis.hmget(lastScaleKey(store), 'out', 'in');
+    const decided = plan({ servers, forecast, lastScaleOutAt: Number(last[0] ?? 0) || 0, lastScaleInAt: Number(last[1] ?? 0) || 0 }, config, now);
+
+    const jobIds: string[][] = [];
+    let scaledOut = false;
+    let scaledIn = false;
+    for (const action of decided.actions) {
+      const where = action.type === 'provision' ? { sizeClass: action.sizeClass } : { server: action.server };
+      try {
+        const ids = await jobs.enqueue(action, { key: `t${tick}` });
+        jobIds.push(ids);
+        if (action.type === 'provision' || action.type === 'uncordon') scaledOut = true;
+        if (action.type === 'cordon') scaledIn = true;
+        log.push({ event: 'scaler.action', tick, action: action.type, ...where, ...(action.type === 'provision' && { count: action.count }), jobIds: ids, reason: action.reason });
+      } catch (err) {
+        jobIds.push([]);
+        log.push({ event: 'scaler.action-failed', tick, action: action.type, ...where, error: err instanceof Error ? err.message : String(err), reason: action.reason });
+      }
+    }
+    for (const reason of decided.held) log.push({ event: 'scaler.held', tick, reason });
+    if (scaledOut || scaledIn) {
+      // Replicas deciding the same tick write nearly the same instant; the later one wins.
+      const fields: Record<string, number> = {};
+      if (scaledOut) fields.out = now;
+      if (scaledIn) fields.in = now;
+      await store.ctx.redis.hset(lastScaleKey(store), fields);
+    }
+    return { tick, plan: decided, servers, jobIds, orphans, log };
+  }
+
+  /** Schedule minima, the weekly profile over the history, and the caller's extra sources. */
+  private async forecast(now: number): Promise<DemandSource> {
+    const { config, history } = this.opts;
+    const { weeks, percentile } = config.weeklyProfile;
+    // A day more than the weeks looked at: the window ahead and a daylight-saving hour fit in it.
+    const samples = await history.read(now - weeks * WEEK_MS - DAY_MS, now);
+    const settings = { weeks, percentile, timezone: config.schedule.timezone, holidays: config.schedule.holidays };
+    return maxOfSources([scheduleSource(config.schedule), weeklyProfileSource(samples, settings), ...(this.opts.sources ?? [])]);
+  }
+
+  private toScalerServer(r: ServerRecord, reservedLoad: number, drainJob: boolean): ScalerServer {
+    const managed = r.managedBy !== '' && r.managedBy === this.opts.provider.name;
+    return {
+      id: r.id,
+      sizeClass: r.sizeClass,
+      phase: phaseOf(r, managed, drainJob),
+      managed,
+      startedAt: r.addedAt,
+      phaseSince: r.stateSince,
+      polledAt: r.polledAt,
+      meetings: r.meetings,
+      participants: r.participants,
+      // The poller does not report recordings being processed yet: 0 until it does.
+      recordingsProcessing: 0,
+      capacity: r.capacity,
+      measuredLoad: r.measuredLoad,
+      reservedLoad,
+    };
+  }
+}
+
+/**
+ * - enabled and online → ready; enabled with a drain job queued (not cordoned yet) → draining;
+ * - cordoned, managed by our provider → draining (the scaler's drain job cordons; a delete is
+ *   planned once a poll after the cordon finds it empty);
+ * - disabled, managed, with its drain job in flight → deleting (the poller found it empty, the
+ *   job deletes it);
+ * - anything else (offline, or cordoned or disabled by an operator, or a server not ours that is
+ *   not enabled) → unavailable: the scaler never touches it.
+ */
+function phaseOf(r: ServerRecord, managed: boolean, drainJob: boolean): ServerPhase {
+  if (managed && drainJob && r.state === 'disabled') return 'deleting';
+  if (managed && (r.state === 'cordoned' || (drainJob && r.state === 'enabled'))) return 'draining';
+  if (r.state === 'enabled' && r.health === 'online') return 'ready';
+  return 'unavailable';
+}

@@ -1,0 +1,220 @@
+// One reconcile step on a real Redis (the test's own key prefix) with a cloud in memory: the pool
+// read into plan(), the actions enqueued once however many replicas decide the same tick, the
+// measured demand recorded, and the provider's servers nothing accounts for reported as orphans.
+// The queues run without workers: the test sees exactly the jobs the step enqueued.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { parseScalerConfig } from '../../scaler/config.js';
+import type { ScalerConfig } from '../../scaler/config.js';
+import { DemandHistory } from '../../scaler/history.js';
+import { ScalerJobs } from '../../scaler/jobs.js';
+import { scalerTags } from '../../scaler/providers/provider.js';
+import type { CloudProvider, CreateRequest, ProviderServerStatus, ProvisionedServer } from '../../scaler/providers/provider.js';
+import { Reconciler } from '../../scaler/reconcile.js';
+import { createRedis } from '../../src/redis/connect.js';
+import { Store } from '../../src/state/store.js';
+import { testRedis } from '../helpers/redis.js';
+import type { TestRedis } from '../helpers/redis.js';
+
+const MINUTE = 60_000;
+/** Monday 2025-03-03 09:00 UTC. */
+const T0 = Date.parse('2025-03-03T09:00:00Z');
+const ALL_DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** A cloud in memory: what the scaler created, found again by key. */
+class FakeProvider implements CloudProvider {
+  readonly name = 'fake';
+  private readonly servers = new Map<string, ProvisionedServer>();
+  private n = 0;
+
+  async create(req: CreateRequest): Promise<ProvisionedServer> {
+    const found = [...this.servers.values()].find((s) => s.idempotencyKey === req.idempotencyKey);
+    if (found) return { ...found };
+    const s: ProvisionedServer = { id: `fake-${++this.n}`, sizeClass: req.sizeClass, status: 'booting', idempotencyKey: req.idempotencyKey, tags: scalerTags(req) };
+    this.servers.set(s.id, s);
+    return { ...s };
+  }
+
+  async delete(id: string): Promise<void> {
+    this.servers.delete(id);
+  }
+
+  async list(): Promise<ProvisionedServer[]> {
+    return [...this.servers.values()].map((s) => ({ ...s }));
+  }
+
+  async get(id: string): Promise<ProvisionedServer | undefined> {
+    const s = this.servers.get(id);
+    return s && { ...s };
+  }
+
+  async status(id: string): Promise<ProviderServerStatus> {
+    return this.servers.get(id)?.status ?? 'gone';
+  }
+
+  /** A running server the scaler created earlier, under this id. */
+  adopt(id: string, key: string): void {
+    this.servers.set(id, { id, sizeClass: 'standard', status: 'running', idempotencyKey: key, tags: scalerTags({ sizeClass: 'standard', idempotencyKey: key }) });
+  }
+}
+
+function config(settings: Record<string, unknown> = {}): ScalerConfig {
+  const parsed = parseScalerConfig({ classes: { standard: { min: 0, max: 10 } }, ...settings });
+  if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+  return parsed.config;
+}
+
+/** The whole pool's demand, all day every day: a schedule minimum. */
+const scheduleOf = (load: number) => ({ schedule: { timezone: 'UTC', rules: [{ days: ALL_DAYS, from: '00:00', to: '24:00', load }] } });
+
+describe('scaler reconcile step (real Redis)', () => {
+  let t: TestRedis;
+  let store: Store;
+  let clock = T0;
+  const connections: Redis[] = [];
+  const queues: ScalerJobs[] = [];
+
+  function setup(label: string): void {
+    t = testRedis(label);
+    clock = T0;
+    store = new Store(t.redis, { namespace: t.prefix.slice(0, -1), now: () => clock });
+  }
+
+  /** One scaler replica: its own BullMQ connection on the shared queue, no worker. */
+  function replica(provider: CloudProvider, cfg: ScalerConfig): { reconciler: Reconciler; jobs: ScalerJobs; history: DemandHistory } {
+    const connection = createRedis(t.url, { maxRetriesPerRequest: null, commandTimeout: null });
+    connections.push(connection);
+    const jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
+    queues.push(jobs);
+    const history = new DemandHistory(t.redis, store.ctx.keys.demandHistory);
+    return { reconciler: new Reconciler({ store, jobs, provider, history, config: cfg, fadeMs: 5 * MINUTE }), jobs, history };
+  }
+
+  const addServer = (id: string, managedBy: string, addedAt: number) => {
+    clock = addedAt;
+    return store.servers.add({ id, url: `http://127.0.0.1:9/${id}/bigbluebutton/api`, secret: `s-${id}`, capacity: 500, sizeClass: 'standard', managedBy, state: 'enabled', health: 'online' });
+  };
+
+  const jobIds = async (jobs: ScalerJobs) => (await jobs.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).map((j) => j!.id!).sort();
+
+  afterEach(async () => {
+    for (const q of queues.splice(0)) await q.close(true).catch(() => {});
+    for (const c of connections.splice(0)) c.disconnect();
+    await t.cleanup();
+  });
+
+  it('an empty pool below the schedule minimum: provisions enqueued once, even by two replicas on the same tick', async () => {
+    setup('reconcile-provision');
+    const provider = new FakeProvider();
+    const cfg = config(scheduleOf(1000)); // 1000 units at 70 % of 500-unit servers: 3 servers
+    const a = replica(provider, cfg);
+    const b = replica(provider, cfg);
+
+    const [ra, rb] = await Promise.all([a.reconciler.step(T0), b.reconciler.step(T0 + 1000)]);
+    for (const r of [ra, rb]) {
+      expect(r.plan.actions).toEqual([expect.objectContaining({ type: 'provision', sizeClass: 'standard', count: 3 })]);
+      expect(r.log).toContainEqual(expect.objectContaining({ event: 'scaler.action', action: 'provision', count: 3, reason: expect.stringContaining('forecast by schedule') }));
+    }
+    const tick = a.reconciler.tickOf(T0);
+    expect(rb.tick).toBe(tick);
+    const expected = [0, 1, 2].map((i) => `provision-standard-t${tick}-${i}`);
+    expect(ra.jobIds).toEqual([expected]);
+    expect(await jobIds(a.jobs)).toEqual(expected);
+
+    // The next tick sees the three booting from the jobs in flight and asks for nothing more.
+    const next = await b.reconciler.step(T0 + MINUTE);
+    expect(next.plan.actions).toEqual([]);
+    expect(next.servers.filter((s) => s.phase === 'booting')).toHaveLength(3);
+    expect(next.plan.desired).toEqual({ standard: 3 });
+    expect(await jobIds(a.jobs)).toEqual(expected);
+    expect(Number(await t.redis.hget(`${store.ctx.keys.prefix}scaler:last-scale`, 'out'))).toBeGreaterThanOrEqual(T0);
+  });
+
+  it('a pool above demand: an old, empty managed server drained; a young one and a hand-added one never', async () => {
+    setup('reconcile-drain');
+    const provider = new FakeProvider();
+    const cfg = config({ classes: { standard: { min: 1, max: 10 } }, cooldowns: { scaleInAfterScaleIn: '30m' } });
+    await addServer('old-1', 'fake', T0 - 2 * 60 * MINUTE);
+    await addServer('hand-1', '', T0 - 3 * 60 * MINUTE);
+    await addServer('young-1', 'fake', T0 - MINUTE);
+    const a = replica(provider, cfg);
+
+    const r = await a.reconciler.step(T0);
+    expect(r.servers.find((s) => s.id === 'hand-1')).toMatchObject({ managed: false, phase: 'ready' });
+    expect(r.servers.find((s) => s.id === 'old-1')).toMatchObject({ managed: true, phase: 'ready', startedAt: T0 - 2 * 60 * MINUTE });
+    expect(r.plan.actions).toEqual([expect.objectContaining({ type: 'cordon', server: 'old-1' })]);
+    expect(r.jobIds).toEqual([['drain-old-1']]);
+    expect(r.log).toContainEqual(expect.objectContaining({ event: 'scaler.action', action: 'cordon', server: 'old-1', jobIds: ['drain-old-1'] }));
+    expect(await jobIds(a.jobs)).toEqual(['drain-old-1']);
+
+    // Later, the young one old enough: the drain job in flight makes old-1 draining, and the
+    // scale-in cooldown (shared through Redis) holds the next drain.
+    const later = await a.reconciler.step(T0 + 16 * MINUTE);
+    expect(later.servers.find((s) => s.id === 'old-1')?.phase).toBe('draining');
+    expect(later.plan.actions.filter((x) => x.type === 'cordon')).toEqual([]);
+    expect(later.log).toContainEqual(expect.objectContaining({ event: 'scaler.held', reason: expect.stringContaining('since the last scale-in') }));
+  });
+
+  it('a pool of hand-added servers far above demand: none is ever drained', async () => {
+    setup('reconcile-hand');
+    const provider = new FakeProvider();
+    const cfg = config();
+    for (const id of ['h1', 'h2', 'h3']) await addServer(id, '', T0 - 24 * 60 * MINUTE);
+    await addServer('other-provider', 'scaleway', T0 - 24 * 60 * MINUTE);
+    const a = replica(provider, cfg);
+    for (let i = 0; i < 3; i++) {
+      const r = await a.reconciler.step(T0 + i * 20 * MINUTE);
+      expect(r.plan.actions).toEqual([]);
+      expect(r.servers.every((s) => !s.managed)).toBe(true);
+    }
+    expect(await jobIds(a.jobs)).toEqual([]);
+  });
+
+  it('records the measured demand into the history at each step', async () => {
+    setup('reconcile-history');
+    const provider = new FakeProvider();
+    const cfg = config();
+    await addServer('h1', '', T0 - 60 * MINUTE);
+    const a = replica(provider, cfg);
+    const setLoad = (load: number) => t.redis.hset(store.ctx.keys.server('h1'), { measuredLoad: String(load), polledAt: String(clock) });
+
+    await setLoad(120);
+    await a.reconciler.step(T0);
+    await setLoad(80);
+    await a.reconciler.step(T0 + 5 * MINUTE);
+    await setLoad(200);
+    await a.reconciler.step(T0 + 6 * MINUTE);
+    expect(await a.history.read(T0 - 1, T0 + 10 * MINUTE)).toEqual([
+      { at: T0, load: 120, byClass: {} },
+      { at: T0 + 5 * MINUTE, load: 200, byClass: {} },
+    ]);
+
+    // A week later the weekly profile reads it back: the forecast holds last Monday's peak.
+    const r = await a.reconciler.step(T0 + 7 * 24 * 60 * MINUTE);
+    expect(r.plan.forecast).toMatchObject({ total: 200, source: 'weekly profile' });
+  });
+
+  it('reports the provider servers the pool does not hold and no provision job is creating', async () => {
+    setup('reconcile-orphans');
+    const provider = new FakeProvider();
+    const cfg = config(scheduleOf(300)); // one server
+    const a = replica(provider, cfg);
+    const first = await a.reconciler.step(T0);
+    const tick = first.tick;
+    expect(first.jobIds).toEqual([[`provision-standard-t${tick}`]]);
+    expect(first.orphans).toEqual([]);
+
+    // The job's first step asked the provider (no worker here: as it would); one server left over
+    // from an earlier run; one the pool holds.
+    const booting = await provider.create({ sizeClass: 'standard', idempotencyKey: `standard-t${tick}` });
+    provider.adopt('left-over', 'standard-t1');
+    provider.adopt('registered', 'standard-t2');
+    await addServer('registered', 'fake', T0);
+
+    const r = await a.reconciler.step(T0 + MINUTE);
+    expect(r.orphans).toEqual([expect.objectContaining({ id: 'left-over', sizeClass: 'standard', status: 'running', idempotencyKey: 'standard-t1', reason: expect.stringContaining('no provision job') })]);
+    expect(r.log).toContainEqual(expect.objectContaining({ event: 'scaler.orphan', server: 'left-over' }));
+    expect(r.orphans.map((o) => o.id)).not.toContain(booting.id);
+    expect(await provider.get('left-over')).toBeDefined(); // reported, not deleted
+  });
+});
