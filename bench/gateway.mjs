@@ -25,12 +25,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { BbbClient } from '../dist/bbb/client.js';
-import { DEFAULT_POLICY_DIR, loadPolicyDir, profileLimits, reservationFor } from '../dist/policy/index.js';
-import { createRedis } from '../dist/redis/connect.js';
-import { startPrivateRedis } from '../dist/redis/private-redis.js';
-import { Store } from '../dist/state/store.js';
-import { mapLimit } from '../dist/util/map-limit.js';
+import { BbbClient } from '../dist/src/bbb/client.js';
+import { DEFAULT_POLICY_DIR, loadPolicyDir, profileLimits, reservationFor } from '../dist/src/policy/index.js';
+import { createRedis } from '../dist/src/redis/connect.js';
+import { startPrivateRedis } from '../dist/src/redis/private-redis.js';
+import { Store } from '../dist/src/state/store.js';
+import { mapLimit } from '../dist/src/util/map-limit.js';
 import { assertClean, checkedRun, checkXmlSuccess, buildFingerprint, cpuSample, cpuUse, parseMetrics, provenance, spread, startCli, startNode, waitQuiet, writeResults } from './lib.mjs';
 
 const { values } = parseArgs({

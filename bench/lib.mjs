@@ -10,7 +10,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-export const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+export const CLI = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 const ROOT = new URL('..', import.meta.url).pathname;
 export const RESULTS_DIR = new URL('results/', import.meta.url).pathname;
 

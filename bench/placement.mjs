@@ -14,11 +14,11 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MAX_CANDIDATES, NO_TAGS, rankServers } from '../dist/placement/choose.js';
-import { createRedis } from '../dist/redis/connect.js';
-import { startPrivateRedis } from '../dist/redis/private-redis.js';
-import { keysFor } from '../dist/state/keys.js';
-import { Store } from '../dist/state/store.js';
+import { MAX_CANDIDATES, NO_TAGS, rankServers } from '../dist/src/placement/choose.js';
+import { createRedis } from '../dist/src/redis/connect.js';
+import { startPrivateRedis } from '../dist/src/redis/private-redis.js';
+import { keysFor } from '../dist/src/state/keys.js';
+import { Store } from '../dist/src/state/store.js';
 import { provenance, writeResults } from './lib.mjs';
 
 const { values: opts } = parseArgs({

@@ -6,12 +6,12 @@
 // Run after `npm run build`: node bench/poll-round.mjs [--servers 200] [--meetings 10] [--rounds 5] [--concurrency 32] [--name poll-round]
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { BbbClient } from '../dist/bbb/client.js';
-import { Poller } from '../dist/poller/poller.js';
-import { createRedis } from '../dist/redis/connect.js';
-import { startPrivateRedis } from '../dist/redis/private-redis.js';
-import { Store } from '../dist/state/store.js';
-import { mapLimit } from '../dist/util/map-limit.js';
+import { BbbClient } from '../dist/src/bbb/client.js';
+import { Poller } from '../dist/src/poller/poller.js';
+import { createRedis } from '../dist/src/redis/connect.js';
+import { startPrivateRedis } from '../dist/src/redis/private-redis.js';
+import { Store } from '../dist/src/state/store.js';
+import { mapLimit } from '../dist/src/util/map-limit.js';
 import { provenance, startCli, writeResults } from './lib.mjs';
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SimCluster } from '../dist/simulator/index.js';
+import { SimCluster } from '../dist/src/simulator/index.js';
 import { numberOptions } from './lib.mjs';
 
 const { servers, meetings: meetingsPerServer, users: usersPerMeeting } = numberOptions({ servers: 200, meetings: 4, users: 50 });

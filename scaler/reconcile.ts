@@ -84,7 +84,12 @@ export class Reconciler {
     return Math.floor(now / this.opts.config.reconcileInterval);
   }
 
-  async step(now: number): Promise<ReconcileResult> {
+  /**
+   * `dryRun`: decides the same way but changes nothing: no job enqueued, no demand recorded, no
+   * last-scale time written (`amphi scaler --dry-run`); jobIds are all [].
+   */
+  async step(now: number, opts: { dryRun?: boolean } = {}): Promise<ReconcileResult> {
+    const dryRun = opts.dryRun === true;
     const { store, jobs, provider, history, config } = this.opts;
     const tick = this.tickOf(now);
     const log: ReconcileLogRecord[] = [];
@@ -157,7 +162,7 @@ export class Reconciler {
 
     // Demand measured now, into the history the weekly profile learns from. Not split by class:
     // measured load is not pinned to a class the way a forecast floor is.
-    await history.record(now, { total: reactiveDemand(servers), byClass: {} });
+    if (!dryRun) await history.record(now, { total: reactiveDemand(servers), byClass: {} });
     const forecast = await this.forecast(now);
 
     const last = await store.ctx.redis.hmget(lastScaleKey(store), 'out', 'in');
@@ -169,7 +174,7 @@ export class Reconciler {
     for (const action of decided.actions) {
       const where = action.type === 'provision' ? { sizeClass: action.sizeClass } : { server: action.server };
       try {
-        const ids = await jobs.enqueue(action, { key: `t${tick}` });
+        const ids = dryRun ? [] : await jobs.enqueue(action, { key: `t${tick}` });
         jobIds.push(ids);
         if (action.type === 'provision' || action.type === 'uncordon') scaledOut = true;
         if (action.type === 'cordon') scaledIn = true;
@@ -180,7 +185,7 @@ export class Reconciler {
       }
     }
     for (const reason of decided.held) log.push({ event: 'scaler.held', tick, reason });
-    if (scaledOut || scaledIn) {
+    if (!dryRun && (scaledOut || scaledIn)) {
       // Replicas deciding the same tick write nearly the same instant; the later one wins.
       const fields: Record<string, number> = {};
       if (scaledOut) fields.out = now;

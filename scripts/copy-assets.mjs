@@ -3,7 +3,7 @@
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 
 const from = new URL('../src/state/commands/', import.meta.url);
-const to = new URL('../dist/state/commands/', import.meta.url);
+const to = new URL('../dist/src/state/commands/', import.meta.url);
 for (const dir of ['', 'includes/']) {
   mkdirSync(new URL(dir, to), { recursive: true });
   for (const file of readdirSync(new URL(dir, from))) if (file.endsWith('.lua')) cpSync(new URL(dir + file, from), new URL(dir + file, to));

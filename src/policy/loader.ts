@@ -14,8 +14,10 @@ import type { ZodIssue } from 'zod';
 import { policySchema } from './schema.js';
 import type { Policy } from './schema.js';
 
-/** The shipped policies/, both from src/policy/ and from dist/policy/. */
-export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
+/** The shipped policies/, both from src/policy/ and from dist/src/policy/ (the build keeps the tree under dist/). */
+export const DEFAULT_POLICY_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/src/') ? '../../../policies/' : '../../policies/', import.meta.url),
+);
 
 export interface PolicyIssue {
   file: string;

@@ -177,11 +177,11 @@ describe('amphi demo command', () => {
     }
   });
 
-  const built = existsSync(join(root, 'dist', 'cli', 'commands', 'demo.js'));
-  it.skipIf(!built)('runs as `node dist/cli/main.js demo --duration 5`, exits 0 and prints a summary', async () => {
+  const built = existsSync(join(root, 'dist', 'src', 'cli', 'commands', 'demo.js'));
+  it.skipIf(!built)('runs as `node dist/src/cli/main.js demo --duration 5`, exits 0 and prints a summary', async () => {
     const child = spawn(
       process.execPath,
-      [join(root, 'dist', 'cli', 'main.js'), 'demo', '--duration', '5', '--servers', '2', '--port', '0', '--speed', '300', '--start', '07:58'],
+      [join(root, 'dist', 'src', 'cli', 'main.js'), 'demo', '--duration', '5', '--servers', '2', '--port', '0', '--speed', '300', '--start', '07:58'],
       { env: { ...process.env, REDIS_URL: redisUrl, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -8,7 +8,7 @@ import { computeChecksum } from '../../src/bbb/checksum.js';
 import { inject } from 'vitest';
 import { deleteByPrefix, testRedis } from '../helpers/redis.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const SECRET = 'workers-test-secret';
 
 /** `amphi gateway --workers 2` as an operator runs it: the built binary, two processes, one port. */

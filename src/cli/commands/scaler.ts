@@ -1,0 +1,274 @@
+// `amphi scaler`: adds and removes BBB servers with the demand. Every reconcileInterval (aligned
+// on the wall clock, so replicas decide the same tick), one replica takes the tick's lease in
+// Redis and runs one reconcile step (scaler/reconcile.ts); every replica also runs the BullMQ
+// worker that carries out the queued provisions and drains (scaler/jobs.ts). `--dry-run` prints
+// one step's plan and changes nothing.
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import type { ScalerConfig } from '../../../scaler/config.js';
+import { parseScalerFile, SCALEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV } from '../../../scaler/file.js';
+import type { ProviderSettings } from '../../../scaler/file.js';
+import { DemandHistory } from '../../../scaler/history.js';
+import { ScalerJobs } from '../../../scaler/jobs.js';
+import type { ScalerJobEvent } from '../../../scaler/jobs.js';
+import type { CloudProvider } from '../../../scaler/providers/provider.js';
+import { ScalewayProvider } from '../../../scaler/providers/scaleway.js';
+import { SimulatedProvider } from '../../../scaler/providers/simulated.js';
+import { StaticProvider } from '../../../scaler/providers/static.js';
+import { WebhookProvider } from '../../../scaler/providers/webhook.js';
+import { Reconciler } from '../../../scaler/reconcile.js';
+import type { ReconcileResult } from '../../../scaler/reconcile.js';
+import { ConfigError, loadSettings, settingsHelp } from '../../config/settings.js';
+import type { Settings } from '../../config/settings.js';
+import { DEFAULT_POLICY_DIR, loadPolicyDir, PolicyLoadError } from '../../policy/index.js';
+import { createRedis } from '../../redis/connect.js';
+import type { Store } from '../../state/store.js';
+import type { CliIO, Command } from '../command.js';
+import { bootRuntime, runRoles, StartupError, withStartupErrors } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+
+export const SCALER_CONFIG_ENV = 'AMPHI_SCALER_CONFIG';
+
+interface ScalerSetup {
+  file: string;
+  config: ScalerConfig;
+  providerSettings: ProviderSettings;
+}
+
+/** Reads and checks the scaler's file against the capacity policy's size classes; a problem is a StartupError (exit 2). */
+export async function loadScalerSetup(file: string | undefined, env: NodeJS.ProcessEnv): Promise<ScalerSetup & { settings: Settings }> {
+  if (!file) throw new StartupError(`amphi scaler needs its settings file: --config FILE or ${SCALER_CONFIG_ENV} (a sample: scaler/scaler.example.yaml)`);
+  let settings: Settings;
+  try {
+    settings = loadSettings(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+  const policy = await loadPolicyDir(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR);
+  if (!policy.ok) throw new PolicyLoadError(policy.errors);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new StartupError(`cannot read the scaler settings ${file}: ${(err as Error).message}`);
+  }
+  const parsed = parseScalerFile(text, policy.policy.load.sizeClasses);
+  if (!parsed.ok) throw new StartupError(`the scaler settings in ${file} are invalid:\n  ${parsed.errors.join('\n  ')}`);
+  return { file, settings, config: parsed.config, providerSettings: parsed.provider };
+}
+
+/** The provider the file names; a secret missing from the environment is a StartupError. */
+export function buildProvider(p: ProviderSettings, env: NodeJS.ProcessEnv): CloudProvider {
+  switch (p.type) {
+    case 'simulated':
+      return new SimulatedProvider({
+        ...(p.bootDelayMs !== undefined && { bootDelayMs: p.bootDelayMs }),
+        ...(p.bootJitterMs !== undefined && { bootJitterMs: p.bootJitterMs }),
+        ...(p.failureRate !== undefined && { failureRate: p.failureRate }),
+        ...(p.seed !== undefined && { seed: p.seed }),
+        ...(p.host !== undefined && { host: p.host }),
+      });
+    case 'static':
+      try {
+        return new StaticProvider(p.servers);
+      } catch (err) {
+        throw new StartupError(`provider.servers: ${(err as Error).message}`);
+      }
+    case 'webhook': {
+      const secret = env[WEBHOOK_SECRET_ENV];
+      if (!secret) throw new StartupError(`the webhook provider needs its shared secret in ${WEBHOOK_SECRET_ENV}`);
+      try {
+        return new WebhookProvider({ url: p.url, secret, ...(p.timeoutMs !== undefined && { timeoutMs: p.timeoutMs }) });
+      } catch (err) {
+        throw new StartupError(`provider: ${(err as Error).message}`);
+      }
+    }
+    case 'scaleway': {
+      const token = env[SCALEWAY_TOKEN_ENV];
+      if (!token) throw new StartupError(`the scaleway provider needs an API secret key in ${SCALEWAY_TOKEN_ENV}`);
+      const { type: _type, ...opts } = p;
+      try {
+        return new ScalewayProvider({ ...opts, token });
+      } catch (err) {
+        throw new StartupError(`provider: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+interface Parts {
+  connection: Redis;
+  jobs: ScalerJobs;
+  reconciler: Reconciler;
+  provider: CloudProvider;
+  close(): Promise<void>;
+}
+
+function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: (line: Record<string, unknown>, level?: number) => void): Parts {
+  const store: Store = runtime.store;
+  const connection = createRedis(runtime.redisUrl, { maxRetriesPerRequest: null, commandTimeout: null });
+  const jobs = new ScalerJobs({
+    connection,
+    store,
+    provider,
+    classes: setup.config.classes,
+    prefix: `${store.ctx.keys.prefix}bull`,
+    worker,
+    ...(log && {
+      onEvent: (e: ScalerJobEvent) => log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 40 : 30),
+      onError: (err: Error) => log({ event: 'scaler.queue-error', error: err.message }, 40),
+    }),
+  });
+  const history = new DemandHistory(runtime.redis, store.ctx.keys.demandHistory);
+  const reconciler = new Reconciler({ store, jobs, provider, history, config: setup.config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS });
+  return {
+    connection,
+    jobs,
+    reconciler,
+    provider,
+    async close() {
+      await jobs.close();
+      await connection.quit().catch(() => connection.disconnect());
+      const closable = provider as CloudProvider & { close?: () => Promise<void> };
+      await closable.close?.();
+    },
+  };
+}
+
+/** One step's plan as text: desired servers per class, the actions with their reasons, what held others back. */
+export function formatPlan(result: ReconcileResult, provider: string): string {
+  const p = result.plan;
+  const lines = [
+    `amphi scaler --dry-run: tick ${result.tick}, provider ${provider}, ${result.servers.length} server(s) seen; nothing was enqueued`,
+    `demand: ${Math.round(p.reactive)} units now, forecast peak ${Math.round(p.forecast.total)} units; capacity required ${Math.round(p.requiredCapacity)} units`,
+    'desired servers per class:',
+    ...Object.entries(p.desired).map(([name, n]) => `  ${name}: ${n}`),
+    p.actions.length === 0 ? 'actions: none' : 'actions:',
+    ...p.actions.map((a) => {
+      const what = a.type === 'provision' ? `provision ${a.count} × ${a.sizeClass}` : `${a.type} ${a.server}`;
+      return `  ${what}: ${a.reason}`;
+    }),
+    p.held.length === 0 ? 'held: none' : 'held:',
+    ...p.held.map((h) => `  ${h}`),
+    ...result.orphans.map((o) => `orphan ${o.id} (${o.sizeClass}): ${o.reason}`),
+    ...result.log.filter((r) => r.event === 'scaler.provider-list-failed').map((r) => `provider list failed: ${'error' in r ? r.error : ''}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export interface RunningScaler {
+  stop(): Promise<void>;
+}
+
+/**
+ * A timer on the tick boundaries of reconcileInterval. Each tick, `SET <pool>scaler:lease:<tick>
+ * NX` picks the one replica that reconciles it (the step's job ids are per tick anyway, so a
+ * second replica deciding the same tick would only enqueue the same jobs).
+ */
+export async function startScalerRole(runtime: Runtime, io: CliIO, setup: ScalerSetup, provider: CloudProvider): Promise<RunningScaler> {
+  const host = hostname();
+  const owner = `${host}:${process.pid}`;
+  const min = ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const)[runtime.settings.LOG_LEVEL];
+  const log = (record: Record<string, unknown>, level = 30): void => {
+    if (level < min) return;
+    io.stdout(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, hostname: host, name: 'amphi-scaler', msg: record.event, ...record })}\n`);
+  };
+  const parts = assemble(runtime, setup, provider, true, log);
+  const interval = setup.config.reconcileInterval;
+  const leaseKey = (tick: number) => `${runtime.store.ctx.keys.prefix}scaler:lease:${tick}`;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+
+  const tick = async (): Promise<void> => {
+    const now = Date.now();
+    const t = parts.reconciler.tickOf(now);
+    try {
+      const won = await runtime.redis.set(leaseKey(t), owner, 'PX', Math.max(2 * interval, 1000), 'NX');
+      if (won !== 'OK') return;
+      const result = await parts.reconciler.step(now);
+      for (const record of result.log) log(record, record.event === 'scaler.action-failed' || record.event === 'scaler.provider-list-failed' ? 40 : 30);
+      log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 20);
+    } catch (err) {
+      log({ event: 'scaler.step-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 50);
+    }
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    const now = Date.now();
+    const next = (Math.floor(now / interval) + 1) * interval;
+    timer = setTimeout(() => {
+      running = tick().finally(schedule);
+    }, next - now);
+  };
+  running = tick().finally(schedule);
+  io.stderr(`amphi scaler ${owner}: pool '${runtime.settings.AMPHI_POOL}', provider ${provider.name}, reconciling every ${interval} ms (${setup.file})\n`);
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await parts.close();
+    },
+  };
+}
+
+/** `--dry-run`: one step that changes nothing, its plan on stdout. */
+async function dryRun(io: CliIO, setup: ScalerSetup, provider: CloudProvider): Promise<number> {
+  const runtime = await bootRuntime(process.env, io);
+  try {
+    const parts = assemble(runtime, setup, provider, false);
+    try {
+      const result = await parts.reconciler.step(Date.now(), { dryRun: true });
+      io.stdout(formatPlan(result, provider.name));
+    } finally {
+      await parts.close();
+    }
+  } finally {
+    await runtime.close();
+  }
+  return 0;
+}
+
+export const scalerCommand: Command = {
+  name: 'scaler',
+  summary: 'Add and remove BBB servers with the demand (--dry-run: print one plan, change nothing)',
+  usage: `Usage: amphi scaler [--config FILE] [--dry-run]
+
+Every reconcileInterval, reads the pool, the scaler's jobs in flight and the provider's servers,
+forecasts the demand (schedule minima, the weekly profile learned from the measured demand) and
+queues the servers to provision and to drain as BullMQ jobs, which the worker of every replica
+carries out. Several replicas are safe: one lease in Redis per tick picks the replica that
+decides it. Logs JSON lines on stdout, one per action, held reason and job outcome.
+
+Options:
+  --config FILE   the scaler's settings (default: ${SCALER_CONFIG_ENV}); a sample with every
+                  setting: scaler/scaler.example.yaml. Its provider section names the provider:
+                    type: static     servers: [{ apiUrl, secret, sizeClass, id?, tags? }] (fixed pool)
+                    type: simulated  bootDelayMs?, bootJitterMs?, failureRate?, seed?, host?
+                    type: webhook    url, timeoutMs?; the shared secret in ${WEBHOOK_SECRET_ENV}
+                    type: scaleway   zone, project, image, commercialTypes (class → type), tags?,
+                                     apiUrlTemplate?; the API secret key in ${SCALEWAY_TOKEN_ENV}
+  --dry-run       decide once and print the plan (desired servers per class, actions with their
+                  reasons, what held others back); enqueue nothing, record nothing, exit 0
+
+The size classes are the capacity policy's (AMPHI_POLICY_DIR). A bad settings file or a missing
+secret ends start-up with a message naming the field, and exit code 2. The rest of the
+configuration comes from the environment (or the YAML file named by AMPHI_CONFIG):
+
+${settingsHelp()}
+`,
+  run: (argv, io) =>
+    withStartupErrors(io, async () => {
+      const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, 'dry-run': { type: 'boolean' } }, strict: true, allowPositionals: false });
+      const setup = await loadScalerSetup(values.config ?? process.env[SCALER_CONFIG_ENV], process.env);
+      const provider = buildProvider(setup.providerSettings, process.env);
+      if (values['dry-run']) return dryRun(io, setup, provider);
+      return runRoles(io, async (runtime) => [await startScalerRole(runtime, io, setup, provider)], {
+        onSignal: (signal) => io.stderr(`amphi scaler: ${signal} received, finishing the current step\n`),
+      });
+    }),
+};
