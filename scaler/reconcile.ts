@@ -166,7 +166,10 @@ export class Reconciler {
     const forecast = await this.forecast(now);
 
     const last = await store.ctx.redis.hmget(lastScaleKey(store), 'out', 'in');
-    const decided = plan({ servers, forecast, lastScaleOutAt: Number(last[0] ?? 0) || 0, lastScaleInAt: Number(last[1] ?? 0) || 0 }, config, now);
+    const decided = withinProvider(
+      plan({ servers, forecast, lastScaleOutAt: Number(last[0] ?? 0) || 0, lastScaleInAt: Number(last[1] ?? 0) || 0 }, config, now),
+      provider,
+    );
 
     const jobIds: string[][] = [];
     let scaledOut = false;
@@ -240,4 +243,16 @@ function phaseOf(r: ServerRecord, managed: boolean, drainJob: boolean): ServerPh
   if (managed && (r.state === 'cordoned' || (drainJob && r.state === 'enabled'))) return 'draining';
   if (r.state === 'enabled' && r.health === 'online') return 'ready';
   return 'unavailable';
+}
+
+/** A provider that cannot add servers (static) is asked for none: what the plan wanted is held, said why. */
+function withinProvider(decided: Plan, provider: CloudProvider): Plan {
+  if (!provider.fixedPool) return decided;
+  const wanted = decided.actions.filter((a) => a.type === 'provision');
+  if (wanted.length === 0) return decided;
+  return {
+    ...decided,
+    actions: decided.actions.filter((a) => a.type !== 'provision'),
+    held: [...decided.held, ...wanted.map((a) => `${a.count} × ${a.sizeClass} wanted (${a.reason}): the ${provider.name} provider cannot add servers`)],
+  };
 }

@@ -50,6 +50,8 @@ export interface CreateRequest {
 
 export interface CloudProvider {
   readonly name: string;
+  /** A provider that cannot add servers (static): the scaler asks it for none. */
+  readonly fixedPool?: boolean;
   /** Asks for a server (idempotent by key); answers at once, usually while it still boots. */
   create(req: CreateRequest): Promise<ProvisionedServer>;
   /** Removes a server; a server already gone is not an error. */

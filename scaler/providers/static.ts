@@ -16,6 +16,7 @@ export const STATIC_POOL_FIXED = 'static provider: the pool is fixed';
 
 export class StaticProvider implements CloudProvider {
   readonly name = 'static';
+  readonly fixedPool = true;
   private readonly servers: ReadonlyMap<string, ProvisionedServer>;
 
   constructor(servers: readonly StaticServer[]) {

@@ -63,11 +63,18 @@ describe('amphi scaler (real Redis)', () => {
     expect(io.out).toContain('--dry-run');
   });
 
-  it('--dry-run prints a provision plan for a schedule minimum and enqueues nothing', async () => {
+  it('asks a static provider for no server: what the plan wanted is held, said why', async () => {
     expect(await main(['scaler', '--config', file(settings()), '--dry-run'], io)).toBe(0);
+    expect(io.out).toContain('provider static');
+    expect(io.out).not.toMatch(/^ {2}provision /m);
+    expect(io.out).toMatch(/[1-9]\d* × standard wanted \(.+\): the static provider cannot add servers/);
+  });
+
+  it('--dry-run prints a provision plan for a schedule minimum and enqueues nothing', async () => {
+    expect(await main(['scaler', '--config', file(settings({ provider: { type: 'simulated' } })), '--dry-run'], io)).toBe(0);
     expect(io.err).not.toMatch(/amphi: /);
     expect(io.out).toContain('nothing was enqueued');
-    expect(io.out).toContain('provider static');
+    expect(io.out).toContain('provider simulated');
     expect(io.out).toMatch(/^desired servers per class:\n {2}standard: [1-9]\d*$/m);
     expect(io.out).toMatch(/^ {2}provision [1-9]\d* × standard: .+/m);
     expect(io.out).toMatch(/^held: /m);
