@@ -72,11 +72,6 @@ export interface ReconcilerOptions {
   sources?: readonly DemandSource[];
 }
 
-/** Where the replicas share when they last scaled out and in (a hash under the pool's prefix). */
-export function lastScaleKey(store: Store): string {
-  return `${store.ctx.keys.prefix}scaler:last-scale`;
-}
-
 export class Reconciler {
   constructor(private readonly opts: ReconcilerOptions) {}
 
@@ -165,7 +160,7 @@ export class Reconciler {
     if (!dryRun) await history.record(now, { total: reactiveDemand(servers), byClass: {} });
     const forecast = await this.forecast(now);
 
-    const last = await store.ctx.redis.hmget(lastScaleKey(store), 'out', 'in');
+    const last = await store.ctx.redis.hmget(store.ctx.keys.scalerLastScale, 'out', 'in');
     const decided = withinProvider(
       plan({ servers, forecast, lastScaleOutAt: Number(last[0] ?? 0) || 0, lastScaleInAt: Number(last[1] ?? 0) || 0 }, config, now),
       provider,
@@ -193,7 +188,7 @@ export class Reconciler {
       const fields: Record<string, number> = {};
       if (scaledOut) fields.out = now;
       if (scaledIn) fields.in = now;
-      await store.ctx.redis.hset(lastScaleKey(store), fields);
+      await store.ctx.redis.hset(store.ctx.keys.scalerLastScale, fields);
     }
     return { tick, plan: decided, servers, jobIds, orphans, log };
   }

@@ -20,14 +20,18 @@ export interface Runtime {
 
 export class StartupError extends Error {}
 
-export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Runtime> {
-  let settings: Settings;
+/** Every setting, or a StartupError naming each bad one. */
+export function startupSettings(env: NodeJS.ProcessEnv): Settings {
   try {
-    settings = loadSettings(env);
+    return loadSettings(env);
   } catch (err) {
     if (err instanceof ConfigError) throw new StartupError(err.message);
     throw err;
   }
+}
+
+export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Runtime> {
+  const settings = startupSettings(env);
   let resolved;
   try {
     resolved = await resolveRedis(env, { log: (line) => io.stderr(`${line}\n`) });

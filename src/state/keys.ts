@@ -40,6 +40,12 @@ export interface Keys {
   rateLimit(subject: string): string;
   /** The pool's measured demand, one sample per time bucket, scored by bucket start (scaler/history.ts). */
   demandHistory: string;
+  /** When the scaler last asked for a server (`out`) and last cordoned one (`in`), shared by its replicas. */
+  scalerLastScale: string;
+  /** Which scaler replica reconciles a tick (SET NX). */
+  scalerLease(tick: number): string;
+  /** BullMQ's own prefix for the scaler's queue. */
+  bullPrefix: string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -66,6 +72,9 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     counter: (name) => `${prefix}counter:${name}`,
     rateLimit: (subject) => `${prefix}ratelimit:${subject}`,
     demandHistory: `${prefix}demand-history`,
+    scalerLastScale: `${prefix}scaler:last-scale`,
+    scalerLease: (tick) => `${prefix}scaler:lease:${tick}`,
+    bullPrefix: `${prefix}bull`,
   };
 }
 

@@ -1,27 +1,17 @@
 // `amphi poller`: polls every server of the pool and writes measured load and health into
 // Redis. Several replicas may run; each server is polled by one of them at a time.
-import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { settingsHelp, type Settings } from '../../config/settings.js';
 import type { PollerLog } from '../../poller/poller.js';
 import type { Command } from '../command.js';
+import { jsonLines } from '../json-lines.js';
 import { startPollerRole } from '../roles.js';
 import { runRoles, withStartupErrors } from '../runtime.js';
 
-// pino's level numbers, so the poller's lines sit beside the gateway's in the same log pipeline.
-const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
-
-/** JSON lines in pino's shape (level, time, pid, hostname, name, msg), filtered by LOG_LEVEL. */
+/** The poller's log: JSON lines in pino's shape, filtered by LOG_LEVEL. */
 export function jsonLineLog(level: Settings['LOG_LEVEL'], write: (line: string) => void): PollerLog {
-  const min = LEVELS[level];
-  const host = hostname();
-  const at =
-    (name: 'debug' | 'info' | 'warn' | 'error') =>
-    (msg: string): void => {
-      if (LEVELS[name] < min) return;
-      write(`${JSON.stringify({ level: LEVELS[name], time: Date.now(), pid: process.pid, hostname: host, name: 'amphi-poller', msg })}\n`);
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const line = jsonLines('amphi-poller', level, write);
+  return { debug: (msg) => line('debug', msg), info: (msg) => line('info', msg), warn: (msg) => line('warn', msg), error: (msg) => line('error', msg) };
 }
 
 export const pollerCommand: Command = {

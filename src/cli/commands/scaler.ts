@@ -20,13 +20,13 @@ import { StaticProvider } from '../../../scaler/providers/static.js';
 import { WebhookProvider } from '../../../scaler/providers/webhook.js';
 import { Reconciler } from '../../../scaler/reconcile.js';
 import type { ReconcileResult } from '../../../scaler/reconcile.js';
-import { ConfigError, loadSettings, settingsHelp } from '../../config/settings.js';
-import type { Settings } from '../../config/settings.js';
+import { settingsHelp } from '../../config/settings.js';
 import { DEFAULT_POLICY_DIR, loadPolicyDir, PolicyLoadError } from '../../policy/index.js';
 import { createRedis } from '../../redis/connect.js';
 import type { Store } from '../../state/store.js';
 import type { CliIO, Command } from '../command.js';
-import { bootRuntime, runRoles, StartupError, withStartupErrors } from '../runtime.js';
+import { jsonLines, type LineLevel } from '../json-lines.js';
+import { bootRuntime, runRoles, StartupError, startupSettings, withStartupErrors } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 
 export const SCALER_CONFIG_ENV = 'AMPHI_SCALER_CONFIG';
@@ -38,16 +38,9 @@ interface ScalerSetup {
 }
 
 /** Reads and checks the scaler's file against the capacity policy's size classes; a problem is a StartupError (exit 2). */
-export async function loadScalerSetup(file: string | undefined, env: NodeJS.ProcessEnv): Promise<ScalerSetup & { settings: Settings }> {
+export async function loadScalerSetup(file: string | undefined, env: NodeJS.ProcessEnv): Promise<ScalerSetup> {
   if (!file) throw new StartupError(`amphi scaler needs its settings file: --config FILE or ${SCALER_CONFIG_ENV} (a sample: scaler/scaler.example.yaml)`);
-  let settings: Settings;
-  try {
-    settings = loadSettings(env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new StartupError(err.message);
-    throw err;
-  }
-  const policy = await loadPolicyDir(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR);
+  const policy = await loadPolicyDir(startupSettings(env).AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR);
   if (!policy.ok) throw new PolicyLoadError(policy.errors);
   let text: string;
   try {
@@ -57,7 +50,7 @@ export async function loadScalerSetup(file: string | undefined, env: NodeJS.Proc
   }
   const parsed = parseScalerFile(text, policy.policy.load.sizeClasses);
   if (!parsed.ok) throw new StartupError(`the scaler settings in ${file} are invalid:\n  ${parsed.errors.join('\n  ')}`);
-  return { file, settings, config: parsed.config, providerSettings: parsed.provider };
+  return { file, config: parsed.config, providerSettings: parsed.provider };
 }
 
 /** The provider the file names; a secret missing from the environment is a StartupError. */
@@ -107,7 +100,10 @@ interface Parts {
   close(): Promise<void>;
 }
 
-function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: (line: Record<string, unknown>, level?: number) => void): Parts {
+/** One decision or job outcome as a log line: its event names the message, its fields follow. */
+type ScalerLog = (record: { event: string } & Record<string, unknown>, at?: LineLevel) => void;
+
+function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: ScalerLog): Parts {
   const store: Store = runtime.store;
   const connection = createRedis(runtime.redisUrl, { maxRetriesPerRequest: null, commandTimeout: null });
   const jobs = new ScalerJobs({
@@ -115,11 +111,11 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
     store,
     provider,
     classes: setup.config.classes,
-    prefix: `${store.ctx.keys.prefix}bull`,
+    prefix: store.ctx.keys.bullPrefix,
     worker,
     ...(log && {
-      onEvent: (e: ScalerJobEvent) => log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 40 : 30),
-      onError: (err: Error) => log({ event: 'scaler.queue-error', error: err.message }, 40),
+      onEvent: (e: ScalerJobEvent) => log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 'warn' : 'info'),
+      onError: (err: Error) => log({ event: 'scaler.queue-error', error: err.message }, 'warn'),
     }),
   });
   const history = new DemandHistory(runtime.redis, store.ctx.keys.demandHistory);
@@ -169,16 +165,11 @@ export interface RunningScaler {
  * second replica deciding the same tick would only enqueue the same jobs).
  */
 export async function startScalerRole(runtime: Runtime, io: CliIO, setup: ScalerSetup, provider: CloudProvider): Promise<RunningScaler> {
-  const host = hostname();
-  const owner = `${host}:${process.pid}`;
-  const min = ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const)[runtime.settings.LOG_LEVEL];
-  const log = (record: Record<string, unknown>, level = 30): void => {
-    if (level < min) return;
-    io.stdout(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, hostname: host, name: 'amphi-scaler', msg: record.event, ...record })}\n`);
-  };
+  const owner = `${hostname()}:${process.pid}`;
+  const line = jsonLines('amphi-scaler', runtime.settings.LOG_LEVEL, io.stdout);
+  const log: ScalerLog = (record, at = 'info') => line(at, record.event, record);
   const parts = assemble(runtime, setup, provider, true, log);
   const interval = setup.config.reconcileInterval;
-  const leaseKey = (tick: number) => `${runtime.store.ctx.keys.prefix}scaler:lease:${tick}`;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -187,13 +178,13 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
     const now = Date.now();
     const t = parts.reconciler.tickOf(now);
     try {
-      const won = await runtime.redis.set(leaseKey(t), owner, 'PX', Math.max(2 * interval, 1000), 'NX');
+      const won = await runtime.redis.set(runtime.store.ctx.keys.scalerLease(t), owner, 'PX', Math.max(2 * interval, 1000), 'NX');
       if (won !== 'OK') return;
       const result = await parts.reconciler.step(now);
-      for (const record of result.log) log(record, record.event === 'scaler.action-failed' || record.event === 'scaler.provider-list-failed' ? 40 : 30);
-      log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 20);
+      for (const record of result.log) log(record, record.event === 'scaler.action-failed' || record.event === 'scaler.provider-list-failed' ? 'warn' : 'info');
+      log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 'debug');
     } catch (err) {
-      log({ event: 'scaler.step-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 50);
+      log({ event: 'scaler.step-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 'error');
     }
   };
   const schedule = (): void => {
