@@ -29,7 +29,12 @@ export class ScriptBatch {
 
   run(keys: readonly string[], args: readonly (string | number)[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush(this.queue));
+      if (this.queue.length === 0) {
+        // This batch, not whatever queue exists by then: one sent early must not be followed by
+        // a flush of the next batch ahead of its own turn (or of an empty one).
+        const batch = this.queue;
+        setImmediate(() => this.flush(batch));
+      }
       this.queue.push({ keys, args, resolve, reject });
       // A flood must not build one call too large to send: it goes out in pieces.
       if (this.queue.length >= MAX_ENTRIES) this.flush(this.queue);
