@@ -30,6 +30,8 @@ then per unlisted meeting 3 values: ref, tenant, meetingID
 
 Returns {repinned, forgotten, healthAfter, stateAfter}
 ]]
+--@include users-inside
+
 local now = tonumber(ARGV[1])
 local grace = tonumber(ARGV[2])
 local fade = tonumber(ARGV[3])
@@ -84,22 +86,20 @@ local repinned = 0
 local keyBase = 5 + tenantCount * 4
 local argBase = 12 + tenantCount * 2
 
+-- A live read (refresh-meeting.lua, liveAt) newer than this poll's question already wrote fresher
+-- counts, users inside and info: an older snapshot would forget the users it saw enter.
+local function liveIsNewer(m) return (tonumber(m[4]) or 0) > askedAt end
+
 -- What join admission reads: live counts, who is inside, joins not yet visible in the counts;
 -- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras, liveAt).
 local function liveCounts(i, a, t, m)
   local key, inside, pending = KEYS[keyBase + 1 + i * 3], KEYS[keyBase + 2 + i * 3], KEYS[keyBase + 3 + i * 3]
   local participants, cameras = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
   redis.call('HSET', key, 'peakParticipants', math.max(participants, tonumber(m[2]) or 0), 'peakCameras', math.max(cameras, tonumber(m[3]) or 0))
-  -- A live read newer than this poll's question already wrote fresher counts: an older
-  -- snapshot would forget the users it saw enter, whose pending joins it removed.
-  if (tonumber(m[4]) or 0) > askedAt then return end
+  if liveIsNewer(m) then return end
   redis.call('HSET', key, 'participants', participants, 'cameras', cameras)
-  redis.call('DEL', inside)
   local users = cjson.decode(ARGV[a + 9])
-  for j = 1, #users, 500 do
-    redis.call('SADD', inside, unpack(users, j, math.min(j + 499, #users)))
-    redis.call('ZREM', pending, unpack(users, j, math.min(j + 499, #users)))
-  end
+  setUsersInside(inside, pending, users)
   if t.tracked then
     untrack(t, ARGV[a + 2], users)
     untrack(t, ARGV[a + 2], redis.call('ZRANGEBYSCORE', pending, '-inf', now - pendingWindow))
@@ -132,7 +132,7 @@ for i = 0, meetingCount - 1 do
     repinned = repinned + 1
   elseif owner == serverId then
     redis.call('HSET', key, 'status', 'running', 'measuredLoad', ARGV[a + 5], 'seenAt', now)
-    if (tonumber(m[4]) or 0) <= askedAt then redis.call('HSET', key, 'info', ARGV[a + 6]) end
+    if not liveIsNewer(m) then redis.call('HSET', key, 'info', ARGV[a + 6]) end
     -- Repairs what a lost write left out: the tenant's set, limits when the create's own
     -- record of them is missing (a duplicate create re-placed it after a data loss).
     redis.call('SADD', t.meetings, ref)

@@ -2,7 +2,7 @@
 Writes what a live getMeetingInfo said of one meeting (a gateway asked its server), so that join
 admission and the polled state see the users who entered at once, not a poll later. Only while
 the meeting is still placed on that server: a late answer never overwrites a newer placement.
-The live counts are the ones apply-poll.lua writes for each polled meeting; keep them in step.
+The live counts are the ones apply-poll.lua writes for each polled meeting (users-inside.lua).
 
 KEYS[1] meeting hash  KEYS[2] inside set  KEYS[3] pending-joins zset
 ARGV[1] serverId  ARGV[2] info (JSON, tenant-local meetingID)  ARGV[3] participants  ARGV[4] cameras
@@ -10,13 +10,9 @@ ARGV[5] userIDs inside (JSON array)  ARGV[6] now (liveAt: a poll asked before it
 
 Returns 1 when written, 0 when the meeting is no longer on that server.
 ]]
+--@include users-inside
+
 if redis.call('HGET', KEYS[1], 'server') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'info', ARGV[2], 'participants', ARGV[3], 'cameras', ARGV[4], 'liveAt', ARGV[6])
-redis.call('DEL', KEYS[2])
-local users = cjson.decode(ARGV[5])
-for j = 1, #users, 500 do
-  redis.call('SADD', KEYS[2], unpack(users, j, math.min(j + 499, #users)))
-  -- Admitted and now inside: counted once, in the participants.
-  redis.call('ZREM', KEYS[3], unpack(users, j, math.min(j + 499, #users)))
-end
+setUsersInside(KEYS[2], KEYS[3], cjson.decode(ARGV[5]))
 return 1
