@@ -46,6 +46,8 @@ interface Target {
   tenantName: string | undefined;
   apiPath: string;
   below: string;
+  /** The call named by the path ('' for the index), undefined when the path is not the API's. */
+  callName: string | undefined;
   /** The call name as a metrics label: a known call, `index`, or `unknown`. */
   known: string;
 }
@@ -62,7 +64,7 @@ function targetOf(url: string): Target {
   const below = tenantName === undefined ? url : url.slice(`/t/${tenantName}`.length);
   const callName = callNameOf(splitUrl(below).path);
   const known = callName === '' ? 'index' : callName !== undefined && CALLS.has(callName) ? callName : 'unknown';
-  return { tenantName, apiPath: tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`, below, known };
+  return { tenantName, apiPath: tenantName === undefined ? API_PREFIX : `/t/${tenantName}${API_PREFIX}`, below, callName, known };
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
@@ -169,8 +171,7 @@ async function screen(gw: Gateway, inc: IncomingCall, t: Target): Promise<Answer
   if (inc.method !== 'POST' || !inc.hasBody) return undefined;
   const kind = bodyKindOf(inc.contentType, 1);
   if (kind === 'form') return undefined;
-  const callName = callNameOf(splitUrl(t.below).path);
-  if (callName !== undefined && !bodyKindAllowed(callName, kind)) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
+  if (t.callName !== undefined && !bodyKindAllowed(t.callName, kind)) return failed(BBB_ERRORS.unsupportedContentType, 'unsupportedContentType');
   const auth = await authenticate(gw, { ...inc, body: undefined }, t);
   return 'answer' in auth ? auth.answer : undefined;
 }
@@ -239,8 +240,7 @@ function fastifyErrorAnswer(gw: Gateway, err: { statusCode?: number }): Answer {
  * answer to an unknown request; elsewhere fastify's own 400.
  */
 export function badUrlAnswer(url: string): Answer | undefined {
-  const { below } = targetOf(url);
-  return callNameOf(splitUrl(below).path) === undefined ? undefined : failed(REQUEST_NOT_RECOGNIZED, 'badUrl');
+  return targetOf(url).callName === undefined ? undefined : failed(REQUEST_NOT_RECOGNIZED, 'badUrl');
 }
 
 /**
