@@ -12,12 +12,12 @@
 // Writes bench/results/placement.json.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MAX_CANDIDATES, NO_TAGS, rankServers } from '../dist/src/placement/choose.js';
 import { createRedis } from '../dist/src/redis/connect.js';
 import { startPrivateRedis } from '../dist/src/redis/private-redis.js';
 import { keysFor } from '../dist/src/state/keys.js';
+import { loadScript } from '../dist/src/state/scripts.js';
 import { Store } from '../dist/src/state/store.js';
 import { provenance, writeResults } from './lib.mjs';
 
@@ -45,13 +45,11 @@ const WARMUP = 50;
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const round = (x, digits = 3) => Number(x.toFixed(digits));
 
+/** The working tree's scripts as the store sends them (includes expanded), or a revision's from git. */
 function scriptsAt(revision) {
-  const read = (name) =>
-    revision === undefined
-      ? readFileSync(new URL(`../src/state/commands/${name}.lua`, import.meta.url), 'utf8')
-      : execFileSync('git', ['show', `${revision}:src/state/commands/${name}.lua`], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
   const script = (name) => {
-    const lua = read(name);
+    if (revision === undefined) return loadScript(name);
+    const lua = execFileSync('git', ['show', `${revision}:src/state/commands/${name}.lua`], { cwd: new URL('..', import.meta.url), encoding: 'utf8' });
     return { lua, sha: createHash('sha1').update(lua).digest('hex') };
   };
   return { place: script('place-meeting'), forget: script('forget-meeting') };

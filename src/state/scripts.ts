@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 
 export type ScriptName = 'place-meeting' | 'apply-poll' | 'poll-failed' | 'forget-meeting' | 'hold-lock' | 'release-lock' | 'count-join' | 'rate-limit' | 'refresh-meeting' | 'record-demand';
 
-interface Script {
+export interface Script {
   lua: string;
   sha: string;
 }
@@ -24,7 +24,8 @@ function withIncludes(lua: string): string {
   );
 }
 
-function script(name: ScriptName): Script {
+/** A script as sent to Redis (includes expanded) and its SHA-1; read once. */
+export function loadScript(name: ScriptName): Script {
   let s = loaded.get(name);
   if (s === undefined) {
     const lua = withIncludes(readFileSync(new URL(`./commands/${name}.lua`, import.meta.url), 'utf8'));
@@ -35,7 +36,7 @@ function script(name: ScriptName): Script {
 }
 
 export async function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-  const { lua, sha } = script(name);
+  const { lua, sha } = loadScript(name);
   try {
     return await redis.evalsha(sha, keys.length, ...keys, ...args);
   } catch (err) {
