@@ -36,33 +36,42 @@ function parse<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
  * An http(s) URL without credentials, query or fragment, trailing slashes dropped. A bare host
  * (`https://bbb1.example.org`) gets BBB's API path, the usual slip when pasting a server URL.
  */
-const serverUrl = z
-  .string()
-  .trim()
-  .url('must be an http(s) URL such as https://bbb1.example.org/bigbluebutton/api')
-  .transform((text, ctx) => {
-    const url = new URL(text);
-    const problem =
-      url.protocol !== 'http:' && url.protocol !== 'https:'
-        ? 'must use http or https'
-        : url.username || url.password
-          ? 'must not carry credentials (the secret signs every call)'
-          : url.search || url.hash
-            ? 'must not have a query or fragment'
-            : undefined;
-    if (problem) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-      return z.NEVER;
-    }
-    if (url.pathname === '/' || url.pathname === '') url.pathname = '/bigbluebutton/api';
-    return url.toString().replace(/\/+$/, '');
-  });
+const httpUrl = (example: string, defaultPath: string, credentials: string) =>
+  z
+    .string()
+    .trim()
+    .url(`must be an http(s) URL such as ${example}`)
+    .transform((text, ctx) => {
+      const url = new URL(text);
+      const problem =
+        url.protocol !== 'http:' && url.protocol !== 'https:'
+          ? 'must use http or https'
+          : url.username || url.password
+            ? `must not carry credentials (${credentials})`
+            : url.search || url.hash
+              ? 'must not have a query or fragment'
+              : undefined;
+      if (problem) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+        return z.NEVER;
+      }
+      if (url.pathname === '/' || url.pathname === '') url.pathname = defaultPath;
+      return url.toString().replace(/\/+$/, '');
+    });
+
+const serverUrl = httpUrl('https://bbb1.example.org/bigbluebutton/api', '/bigbluebutton/api', 'the secret signs every call');
+/**
+ * The server's node_exporter (`node_cpu_seconds_total`), checked as the API URL is: http(s),
+ * no credentials (Amphi sends none: the poller reads it unauthenticated), a bare host gets /metrics.
+ */
+const metricsUrl = httpUrl('http://bbb1.example.org:9100/metrics', '/metrics', 'they would be kept in Redis and shown');
 
 const noSpaces = (what: string) => z.string().regex(/^\S+$/, `${what} must not be empty or contain spaces`);
 
 const newServerSchema = z
   .object({
     url: serverUrl,
+    metricsUrl: metricsUrl.optional(),
     secret: noSpaces('secret'),
     capacity: z.number().int().positive().max(1_000_000).optional(),
     size: z
@@ -123,6 +132,10 @@ export type NewTenantInput = z.input<typeof newTenantSchema>;
 export interface ServerRow {
   id: string;
   url: string;
+  /** Its node_exporter, when it has one. */
+  metricsUrl?: string;
+  /** CPU utilization (0..1) its node_exporter last reported, while fresh. */
+  cpu?: number;
   state: ServerState;
   health: ServerHealth;
   /** Meetings placed on the server (as the directory knows them). */
@@ -180,6 +193,8 @@ function serverRow(s: ServerRecord, meetings: number): ServerRow {
   return {
     id: s.id,
     url: s.url,
+    ...(s.metricsUrl !== undefined && { metricsUrl: s.metricsUrl }),
+    ...(s.cpu !== undefined && { cpu: round(s.cpu, 3) }),
     state: s.state,
     health: s.health,
     meetings,
@@ -304,6 +319,7 @@ export async function addServer(store: Store, input: unknown, opts: ServerCheckO
     tags: s.tags,
     state: s.state,
     health: s.check ? 'online' : 'offline',
+    ...(s.metricsUrl !== undefined && { metricsUrl: s.metricsUrl }),
     ...(s.id !== undefined && { id: s.id }),
   });
   return serverRow(record, 0);

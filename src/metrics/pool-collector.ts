@@ -23,6 +23,9 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
   const voice = gauge('bbb_meetings_voice_participants', 'Voice participants on the server', ['server']);
   const video = gauge('bbb_meetings_video_participants', 'Camera streams on the server', ['server']);
   const overCurve = gauge('amphi_meetings_over_curve', 'Meetings above the camera curve (cameras turned on after joins)', ['server']);
+  // Servers' own CPU (node_exporter, read by the poller), while fresh: absent for a server
+  // without a metrics URL or whose last polls could not read it.
+  const serverCpu = gauge('amphi_server_cpu_utilization', 'CPU utilization its node_exporter reports, 0 to 1', ['server']);
   const capacity = gauge('amphi_pool_capacity', 'Capacity of enabled online servers, in load units');
   const used = gauge('amphi_pool_used', 'Measured load of enabled online servers');
   const reserved = gauge('amphi_pool_reserved', 'Load reserved by young meetings not yet measured');
@@ -33,6 +36,7 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
   async function collect(): Promise<void> {
     const { servers: records, views } = await store.snapshot(fadeMs);
     for (const g of all) g.reset();
+    serverCpu.reset();
     let cap = 0;
     let usedLoad = 0;
     let total = 0;
@@ -48,6 +52,7 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
       voice.set({ server: s.id }, s.voice);
       video.set({ server: s.id }, s.videos);
       overCurve.set({ server: s.id }, s.overCurve);
+      if (s.cpu !== undefined && s.health === 'online') serverCpu.set({ server: s.id }, s.cpu);
       const key = `${s.health}|${s.state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (s.state === 'enabled' && s.health === 'online') {

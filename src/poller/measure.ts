@@ -5,6 +5,7 @@
 import type { MeetingInfo } from '../bbb/types.js';
 import { DEFAULT_LOAD_WEIGHTS, meetingLoad, streamsDelivered } from '../placement/load-model.js';
 import type { LoadWeights, MeetingCounts } from '../placement/load-model.js';
+import { measuredServerLoad, meetingScale } from '../placement/cpu-load.js';
 import { limitsFromMetadata } from '../policy/meeting-metadata.js';
 import { meetingRef } from '../state/keys.js';
 import { fromUpstreamId } from '../state/namespace.js';
@@ -110,4 +111,23 @@ export function measureServer(
     }
   });
   return { totals, meetings: [...byRef.values()].map((m) => m.meeting) };
+}
+
+/**
+ * The measured server once its CPU is taken into account (placement/cpu-load.ts rule 1): the
+ * server's measured load is max(model load, cpu × capacity) when `cpu` (fresh, 0..1) is known,
+ * and every meeting's measured load is scaled by the same ratio, so that they still add up to
+ * it and a young meeting's reservation fades against its share of the CPU. `modelLoad` keeps
+ * the model's own figure (the calibration compares the two).
+ */
+export function withCpu(measured: MeasuredServer, capacity: number, cpu: number | undefined): MeasuredServer & { modelLoad: number } {
+  const modelLoad = measured.totals.measuredLoad;
+  const load = measuredServerLoad(modelLoad, capacity, cpu);
+  const scale = meetingScale(modelLoad, load);
+  if (scale === 1 && load === modelLoad) return { ...measured, modelLoad };
+  return {
+    totals: { ...measured.totals, measuredLoad: load },
+    meetings: measured.meetings.map((m) => ({ ...m, measuredLoad: m.measuredLoad * scale })),
+    modelLoad,
+  };
 }

@@ -18,7 +18,10 @@ import type { PolledMeeting, ServerHealth, ServerRecord, ServerState, TenantReco
 import { ServerClients } from '../state/server-clients.js';
 import { mapLimit } from '../util/map-limit.js';
 import { Sleeper } from '../util/sleeper.js';
-import { measureServer } from './measure.js';
+import { CPU_FRESH_INTERVALS, freshCpu, type CalibrationServer } from '../placement/cpu-load.js';
+import { measureServer, withCpu } from './measure.js';
+import { decodeCpuSample, encodeCpuSample, readCpu, type CpuReading } from './node-cpu.js';
+import type { PolledCpu } from '../state/types.js';
 
 /** What the poller needs of a server's API; BbbClient by default, a fake in tests. */
 export interface MeetingsSource {
@@ -66,6 +69,13 @@ export interface PollerOptions extends PollerSettings {
   onRound?: (stats: RoundStats) => void;
   /** After every server of a round (metrics). Exceptions thrown here are ignored. */
   onServer?: (result: ServerPollResult) => void;
+  /**
+   * Reads a server's metrics URL (node_exporter); default: fetch with the poll timeout and a
+   * cap of `maxMetricsBytes`. Tests inject their own.
+   */
+  fetchMetrics?: (url: string) => Promise<string>;
+  /** Largest metrics answer read. Default 8 MiB (node_exporter on a large host: a few hundred KiB). */
+  maxMetricsBytes?: number;
 }
 
 export interface ServerChange {
@@ -88,6 +98,12 @@ export interface ServerPollResult {
   health?: ServerHealth | 'gone';
   state?: ServerState | 'gone';
   meetings?: number;
+  /** The CPU utilization (0..1) used for its measured load, when fresh. */
+  cpu?: number;
+  /** Why its metrics URL gave no CPU figure this poll. */
+  cpuError?: string;
+  /** What the calibration reads of it (polled). */
+  calibration?: CalibrationServer;
 }
 
 export interface RoundStats {
@@ -165,6 +181,64 @@ export function failureText(err: unknown): string {
 
 class PollTimeout extends Error {}
 
+/** A warning about a server's metrics URL is repeated at most this often (debug otherwise). */
+const CPU_WARN_EVERY_MS = 10 * 60_000;
+/** A CPU rate is taken over at most this many poll intervals (an older sample is a new baseline). */
+const CPU_WINDOW_INTERVALS = 10;
+
+/**
+ * GETs a metrics URL: bounded by `timeoutMs` (answer and body) and `maxBytes`, no redirects
+ * (the operator named the exporter itself), 200 only.
+ */
+export async function fetchMetricsText(url: string, timeoutMs: number, maxBytes: number): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+      headers: { accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' },
+    });
+  } catch (err) {
+    throw new Error(fetchFailure(err));
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`http ${res.status}`);
+  }
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`answer larger than ${maxBytes} bytes`);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new Error(`answer larger than ${maxBytes} bytes`);
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('answer larger')) throw err;
+    throw new Error(fetchFailure(err));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function fetchFailure(err: unknown): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
+  const code = errorCode(err);
+  if (code === 'ECONNREFUSED') return 'refused';
+  return code ? `network ${code}` : err instanceof Error ? err.message : String(err);
+}
+
 /** Bounds a source that may not honour its own timeout (BbbClient does; injected ones may not). */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -213,6 +287,8 @@ export class Poller {
   private readonly attempted = new Map<string, number>();
   /** Meetings last seen over the camera curve (logged once when they cross it). */
   private readonly overCurve = new Set<string>();
+  /** When a warning about each server's metrics URL was last logged. */
+  private readonly cpuWarned = new Map<string, number>();
   private lastServers: ServerRecord[] = [];
   private lastTenants: TenantRecord[] = [];
   private current: Promise<RoundStats> | undefined;
@@ -294,14 +370,19 @@ export class Poller {
       changes: [],
     };
     const tenantNames = new Set(tenants.map((t) => t.name));
+    // What the calibration reads of each server: its record as the round found it, then what
+    // this replica's poll of it learned.
+    const calibration = new Map(servers.map((s) => [s.id, this.calibrationView(s)]));
     await mapLimit(servers, this.opts.concurrency, async (server, i) => {
       const result = await this.pollServer(server, tenantNames, stats);
+      if (result.calibration) calibration.set(server.id, result.calibration);
       const known = memory[i]!;
       if (result.health !== undefined && result.health !== 'gone') known.health = result.health;
       if (result.state !== undefined && result.state !== 'gone') known.state = result.state;
       stats[result.outcome === 'error' ? 'errors' : result.outcome] += 1;
       this.notify(() => this.opts.onServer?.(result));
     });
+    await this.calibrate(servers, calibration);
     stats.durationMs = performance.now() - started;
     (isNoteworthy(stats) ? this.log.info : this.log.debug).call(this.log, roundSummary(stats));
     this.notify(() => this.opts.onRound?.(stats));
@@ -352,6 +433,8 @@ export class Poller {
       let infos: MeetingInfo[];
       // What the answer says is as of this time: a live read written after it is newer.
       const askedAt = store.ctx.now();
+      // The CPU is read beside getMeetings; it never fails the poll (see readServerCpu).
+      const cpuRead = this.readServerCpu(server);
       try {
         infos = await withTimeout(this.clients.for(server).getMeetings(), opts.timeoutMs);
       } catch (err) {
@@ -362,18 +445,109 @@ export class Poller {
       }
 
       const policy = this.opts.policy?.();
-      const { totals, meetings } = measureServer(infos, tenants, policy?.load.weights ?? opts.weights);
+      const { cpu, fields: cpuFields, error: cpuError } = this.cpuOf(server, await cpuRead);
+      const { totals, meetings, modelLoad } = withCpu(measureServer(infos, tenants, policy?.load.weights ?? opts.weights), server.capacity, cpu);
       const overCurveCount = policy ? this.flagOverCurve(server.id, meetings, policy) : 0;
-      const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount }, meetings, opts, askedAt);
+      const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount, modelLoad, ...cpuFields }, meetings, opts, askedAt);
       stats.repinned += applied.repinned;
       stats.forgotten += applied.forgotten;
       if (server.health !== 'online' && applied.health === 'online') stats.changes.push({ server: server.id, to: 'online' });
       if (server.state === 'cordoned' && applied.state === 'disabled') stats.changes.push({ server: server.id, to: 'disabled' });
-      return result('polled', { health: applied.health, state: applied.state, meetings: meetings.length });
+      return result('polled', {
+        health: applied.health,
+        state: applied.state,
+        meetings: meetings.length,
+        ...(cpu === undefined ? {} : { cpu }),
+        ...(cpuError === undefined ? {} : { cpuError }),
+        calibration: { modelLoad, capacity: server.capacity, cpu: applied.health === 'online' ? cpu : undefined },
+      });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       this.log.error(`poll of ${server.id}: store write failed: ${error}`);
       return result('error', { error });
+    }
+  }
+
+  /** How long a CPU reading counts (placement/cpu-load.ts): a few poll intervals. */
+  private get cpuFreshMs(): number {
+    return CPU_FRESH_INTERVALS * this.opts.intervalMs + this.opts.timeoutMs;
+  }
+
+  /** The server as the calibration reads it from its record (CPU only if fresh and online). */
+  private calibrationView(s: ServerRecord): CalibrationServer {
+    const cpu = s.health === 'online' ? freshCpu(s.cpu, s.cpuAt, this.store.ctx.now(), this.cpuFreshMs) : undefined;
+    return { modelLoad: s.modelLoad ?? s.measuredLoad, capacity: s.capacity, cpu };
+  }
+
+  /**
+   * Scrapes the server's metrics URL and reads its CPU against the previous sample (kept in
+   * the server's record in Redis, so whichever replica polls next continues the rate). Never
+   * rejects: a failed scrape is a reading of kind 'malformed' with the reason.
+   */
+  private async readServerCpu(server: ServerRecord): Promise<CpuReading | undefined> {
+    if (!server.metricsUrl) return undefined;
+    const { opts } = this;
+    try {
+      const fetchText = opts.fetchMetrics ?? ((url: string) => fetchMetricsText(url, opts.timeoutMs, opts.maxMetricsBytes ?? 8 * 1024 * 1024));
+      const text = await withTimeout(fetchText(server.metricsUrl), opts.timeoutMs);
+      return readCpu(text, this.store.ctx.now(), decodeCpuSample(server.cpuSample), CPU_WINDOW_INTERVALS * opts.intervalMs);
+    } catch (err) {
+      return { kind: 'malformed', reason: failureText(err) };
+    }
+  }
+
+  /**
+   * The CPU figure this poll uses (this scrape's, else the record's while fresh) and the fields
+   * to write: a new reading and sample, or the clearing of a reading gone stale.
+   */
+  private cpuOf(server: ServerRecord, reading: CpuReading | undefined): { cpu: number | undefined; fields: PolledCpu; error?: string } {
+    const now = this.store.ctx.now();
+    if (reading?.kind === 'utilization') {
+      this.cpuRecovered(server);
+      return { cpu: reading.cpu, fields: { cpu: reading.cpu, cpuAt: now, cpuSample: encodeCpuSample(reading.sample) } };
+    }
+    const fields: PolledCpu = {};
+    let error: string | undefined;
+    if (reading?.kind === 'baseline') {
+      fields.cpuSample = encodeCpuSample(reading.sample);
+      this.cpuRecovered(server);
+      this.log.debug(`CPU of ${server.id}: ${reading.reason}, no figure until the next poll`);
+    } else if (reading?.kind === 'malformed') {
+      error = reading.reason;
+      this.cpuTrouble(server, reading.reason);
+    }
+    const cpu = freshCpu(server.cpu, server.cpuAt, now, this.cpuFreshMs);
+    if (cpu === undefined && server.cpu !== undefined) fields.cpu = '';
+    return { cpu, fields, ...(error === undefined ? {} : { error }) };
+  }
+
+  /** A failed scrape: a warning when it starts, then at most every CPU_WARN_EVERY_MS; debug otherwise. */
+  private cpuTrouble(server: ServerRecord, reason: string): void {
+    const now = this.store.ctx.now();
+    const last = this.cpuWarned.get(server.id);
+    const msg = `CPU of ${server.id} unknown: ${server.metricsUrl ?? ''} gave no usable node_cpu_seconds_total (${reason}); its load model alone measures it`;
+    if (last === undefined || now - last >= CPU_WARN_EVERY_MS) {
+      this.cpuWarned.set(server.id, now);
+      this.log.warn(msg);
+    } else {
+      this.log.debug(msg);
+    }
+  }
+
+  private cpuRecovered(server: ServerRecord): void {
+    if (this.cpuWarned.delete(server.id)) this.log.info(`CPU of ${server.id} is readable again from ${server.metricsUrl ?? ''}`);
+  }
+
+  /**
+   * Folds the servers reporting CPU into the pool's reservation calibration (placement/cpu-load.ts
+   * rule 2). Every replica may: the EWMA is in time, so N replicas smooth as one. Never throws.
+   */
+  private async calibrate(servers: readonly ServerRecord[], views: ReadonlyMap<string, CalibrationServer>): Promise<void> {
+    if (!servers.some((s) => s.metricsUrl)) return;
+    try {
+      await this.store.polls.updateCalibration(views.values());
+    } catch (err) {
+      this.log.warn(`could not update the reservation calibration: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -388,6 +562,7 @@ export class Poller {
     const ids = new Set(servers.map((s) => s.id));
     this.clients.retain(ids);
     for (const id of this.attempted.keys()) if (!ids.has(id)) this.attempted.delete(id);
+    for (const id of this.cpuWarned.keys()) if (!ids.has(id)) this.cpuWarned.delete(id);
   }
 
   private async restoreIfLost(): Promise<boolean> {

@@ -53,3 +53,73 @@ export function renderMetrics(samples: readonly MetricsSample[]): string {
   for (const s of samples) lines.push(`bbb_sim_fault${labelText(s.labels, { mode: s.fault })} 1`);
   return `${lines.join('\n')}\n`;
 }
+
+// ------------------------------------------------------------------ node exporter CPU counters
+
+/** node_exporter's CPU modes the simulator fills; a real host has more (nice, iowait, irq…). */
+export const NODE_CPU_MODES = ['idle', 'user', 'system'] as const;
+
+/** Share of busy time the simulator books as `system` (SFU and FreeSWITCH syscalls); the rest is `user`. */
+const SYSTEM_SHARE = 0.2;
+
+/**
+ * `node_cpu_seconds_total{cpu,mode}` as a real server's node_exporter exports them, integrated
+ * over wall time from the simulated CPU figure: between two observations the server was as
+ * busy as at the first (the figure only changes when its meetings do, and every change of
+ * them goes through the server, which observes before and after). Busy is the figure in
+ * percent of all cores, clamped to 100 % (a saturated server cannot be busier than its
+ * cores), spread evenly over the cores; the rest is idle.
+ */
+export class NodeCpuCounters {
+  private at: number;
+  /** Busy fraction of all cores since `at`, 0..1. */
+  private busy = 0;
+  /** Seconds per core since start, by mode. */
+  private readonly seconds = { idle: 0, user: 0, system: 0 };
+
+  constructor(
+    readonly cores: number,
+    private readonly now: () => number,
+  ) {
+    this.at = now();
+  }
+
+  /**
+   * Integrates up to now at the busy fraction in force since the last observation, then
+   * takes `loadPercent` (percent of all cores, as load.ts serverLoad) as the new one.
+   */
+  observe(loadPercent: number): void {
+    const now = this.now();
+    const elapsed = Math.max(0, (now - this.at) / 1000);
+    if (elapsed > 0) {
+      this.seconds.idle += (1 - this.busy) * elapsed;
+      this.seconds.user += this.busy * (1 - SYSTEM_SHARE) * elapsed;
+      this.seconds.system += this.busy * SYSTEM_SHARE * elapsed;
+    }
+    // A clock that went back (an injected test clock) restarts from there, never counts down.
+    this.at = Math.max(this.at, now);
+    this.busy = Number.isFinite(loadPercent) ? Math.min(1, Math.max(0, loadPercent / 100)) : 0;
+  }
+
+  /** Seconds per core in one mode since start. */
+  perCore(mode: (typeof NODE_CPU_MODES)[number]): number {
+    return this.seconds[mode];
+  }
+
+  /** The node_exporter text of these counters (call observe() first to bring them up to now). */
+  render(labels?: Readonly<Record<string, string>>): string {
+    const lines = [
+      '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.',
+      '# TYPE node_cpu_seconds_total counter',
+    ];
+    for (let cpu = 0; cpu < this.cores; cpu++) {
+      for (const mode of NODE_CPU_MODES) {
+        lines.push(`node_cpu_seconds_total${labelText(labels, { cpu: String(cpu), mode })} ${round(this.seconds[mode])}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+/** Counters in node_exporter's precision (it reads /proc/stat in 1/100 s). */
+const round = (v: number): number => Math.round(v * 1000) / 1000;

@@ -9,7 +9,7 @@ import { ALL_ALGORITHMS } from '../bbb/checksum.js';
 import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import { DEFAULT_SLOW_MS, ERROR_500, NO_FAULT, malform } from './faults.js';
 import type { Fault, FaultMode } from './faults.js';
-import { DEFAULT_CORES } from './load.js';
+import { DEFAULT_CORES, serverLoad } from './load.js';
 import type { LoadConstants } from './load.js';
 import { MeetingModel } from './meeting-model.js';
 import type { MeetingModelOptions } from './meeting-model.js';
@@ -18,7 +18,7 @@ import type { ApiContext } from './sim-api.js';
 import { CLIENT_JOIN_PATH, handleClientRequest } from './sim-client.js';
 import { addUsers, handleControlRequest, parseAddUsersSpec } from './sim-control.js';
 import type { AddUsersResult, AddUsersSpec, ControlContext } from './sim-control.js';
-import { renderMetrics } from './sim-metrics.js';
+import { NodeCpuCounters, renderMetrics } from './sim-metrics.js';
 import { meetingViews, serverTotals } from './sim-state.js';
 import type { MeetingView, ServerTotals } from './sim-state.js';
 import { textResponse } from './sim-response.js';
@@ -56,6 +56,11 @@ export interface SimServerState {
 
 const isFaultable = (path: string): boolean => path.startsWith('/bigbluebutton/') || path.startsWith('/html5client/');
 
+/** API calls that change nothing: no CPU counter update after them (getMeetings is polled often). */
+const READ_ONLY_CALLS = /\/(getMeetings|getMeetingInfo|isMeetingRunning|getRecordings|getRecordingTextTracks)$/;
+const isReadOnly = (method: string, path: string): boolean =>
+  (method === 'GET' || method === 'HEAD') && (path === '/bigbluebutton/api' || path === '/bigbluebutton/api/' || READ_ONLY_CALLS.test(path));
+
 export class SimServer {
   readonly host: string;
   readonly secrets: readonly string[];
@@ -79,6 +84,8 @@ export class SimServer {
   private readonly sockets = new Set<Socket>();
   private apiContext: ApiContext | undefined;
   private readonly controlContext: ControlContext;
+  /** node_exporter's CPU counters, integrated from the CPU figure (see observeCpu). */
+  private readonly cpu: NodeCpuCounters;
 
   private constructor(opts: SimServerOptions) {
     this.host = opts.host ?? '127.0.0.1';
@@ -94,6 +101,7 @@ export class SimServer {
       playbackUrl: (id) => `${this.baseUrl}/playback/presentation/2.3/${id}`,
       ...opts.model,
     });
+    this.cpu = new NodeCpuCounters(this.cores, this.model.now);
     this.server = createServer((req, res) => this.onRequest(req, res));
     // Tracked so `down` and close() can cut keep-alive and hung connections at once.
     this.server.on('connection', (socket: Socket) => {
@@ -110,7 +118,7 @@ export class SimServer {
     };
     const sweepMs = opts.sweepIntervalMs ?? 5000;
     if (sweepMs > 0) {
-      this.sweepTimer = setInterval(() => this.model.sweep(), sweepMs);
+      this.sweepTimer = setInterval(() => this.sweep(), sweepMs);
       this.sweepTimer.unref();
     }
   }
@@ -202,20 +210,50 @@ export class SimServer {
     return this.currentFault.mode === 'none' || this.currentFault.mode === 'slow';
   }
 
+  /**
+   * The server's /metrics: the BBB exporter's gauges, the CPU figure, and node_exporter's
+   * `node_cpu_seconds_total{cpu,mode}` counters, as a real server exports them (Amphi's poller
+   * reads these, never the simulator's own figure).
+   */
   metrics(): string {
-    return renderMetrics([{ up: this.up, fault: this.currentFault.mode, totals: this.totals() }]);
+    const totals = this.totals();
+    this.cpu.observe(totals.load);
+    return renderMetrics([{ up: this.up, fault: this.currentFault.mode, totals }]) + this.cpu.render();
+  }
+
+  /** The CPU counters as of now (tests): seconds per core in each mode since start. */
+  cpuSeconds(): { idle: number; user: number; system: number } {
+    this.observeCpu();
+    return { idle: this.cpu.perCore('idle'), user: this.cpu.perCore('user'), system: this.cpu.perCore('system') };
+  }
+
+  /**
+   * Brings the CPU counters up to now: the time since the last observation is counted at the
+   * figure then in force, and the figure of the meetings as they are now applies from here.
+   * Called after everything that may change the meetings (API and control calls, the client's
+   * entry, housekeeping) and at each scrape. Changes made on `model` directly count from the
+   * next observation.
+   */
+  observeCpu(): void {
+    this.cpu.observe(serverLoad(this.model.loadInputs(), { cores: this.cores, constants: this.loadConstants }));
   }
 
   /** Users who join and enter directly, through the model's rules (the control API's call). */
   addUsers(meetingID: string, spec: Partial<AddUsersSpec> = {}): AddUsersResult {
     const parsed = parseAddUsersSpec(spec);
     if (typeof parsed === 'string') throw new Error(parsed);
-    return addUsers(this.model, meetingID, parsed, this.clientUrl, () => ++this.userSeq);
+    try {
+      return addUsers(this.model, meetingID, parsed, this.clientUrl, () => ++this.userSeq);
+    } finally {
+      this.observeCpu();
+    }
   }
 
   /** Runs the housekeeping now (tests with an injected clock). */
   sweep(): number {
-    return this.model.sweep();
+    const removed = this.model.sweep();
+    this.observeCpu();
+    return removed;
   }
 
   async close(): Promise<void> {
@@ -272,7 +310,11 @@ export class SimServer {
       void this.readBody(req).then((body) => {
         if (body === undefined) return send(res, textResponse(413, 'request body too large\n'));
         return handleControlRequest(this.controlContext, method, url, body).then(
-          (r) => send(res, r ?? textResponse(404, 'not found\n')),
+          (r) => {
+            // /metrics observes itself; other control calls may have added users.
+            if (path !== '/metrics') this.observeCpu();
+            send(res, r ?? textResponse(404, 'not found\n'));
+          },
           (err: unknown) => send(res, textResponse(500, `${err instanceof Error ? err.message : String(err)}\n`)),
         );
       });
@@ -327,6 +369,8 @@ export class SimServer {
       handleApiRequest(ctx, { method, url, contentType, body }) ??
       handleClientRequest(this.model, method, url) ??
       textResponse(404, 'not found\n');
+    const q = url.indexOf('?');
+    if (!isReadOnly(method, q === -1 ? url : url.slice(0, q))) this.observeCpu();
     send(res, broken ? malform(r) : r);
   }
 

@@ -50,7 +50,19 @@ export function decodeServer(id: string, h: Record<string, string>): ServerRecor
     failures: num(h.failures),
     successes: num(h.successes),
     lastError: h.lastError ?? '',
+    ...(h.metricsUrl ? { metricsUrl: h.metricsUrl } : {}),
+    ...optionalNumber('cpu', h.cpu),
+    ...optionalNumber('cpuAt', h.cpuAt),
+    ...(h.cpuSample ? { cpuSample: h.cpuSample } : {}),
+    ...optionalNumber('modelLoad', h.modelLoad),
   };
+}
+
+/** `{ [name]: number }` when the field holds a number, `{}` when it is absent or empty. */
+function optionalNumber<K extends string>(name: K, v: string | undefined): Partial<Record<K, number>> {
+  if (v === undefined || v === '') return {};
+  const n = Number(v);
+  return Number.isFinite(n) ? ({ [name]: n } as Partial<Record<K, number>>) : {};
 }
 
 export function decodeMeeting(ref: string, h: Record<string, string>): MeetingRecord | undefined {

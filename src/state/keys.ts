@@ -33,6 +33,8 @@ export interface Keys {
    * profile, no hint asked), newest first, at most TENANT_SIZE_SAMPLES (tenantSizeSample).
    */
   tenantSizes(tenant: string): string;
+  /** The pool's reservation calibration learned from servers' CPU (hash: factor, at; placement/cpu-load.ts). */
+  calibration: string;
   tenants: string;
   lock(name: string): string;
   counter(name: string): string;
@@ -44,8 +46,22 @@ export interface Keys {
   scalerLastScale: string;
   /** Which scaler replica reconciles a tick (SET NX). */
   scalerLease(tick: number): string;
+  /** The last reconcile step as metrics see it (scaler/status.ts): desired and servers per class, demand. */
+  scalerStatus: string;
+  /** Scale actions by type and outcome, and decisions by action: HINCRBY counters summed over replicas (scaler/status.ts). */
+  scalerCounts: string;
+  /** Time from asking for a server to registering it: a histogram's bucket counts, sum and count (scaler/status.ts). */
+  scalerTimeToReady: string;
+  /** Forecasts waiting for their window to pass, to be compared with the measured peak (scaler/status.ts). */
+  scalerForecasts: string;
   /** BullMQ's own prefix for the scaler's queue. */
   bullPrefix: string;
+  /** Meetings announced by their creates (meta_amphi-start), by meeting ref, scored by start (state/announcements.ts). */
+  announced: string;
+  /** The announcements' data: meeting ref → JSON (state/announcements.ts). */
+  announcedData: string;
+  /** One tenant's announced meeting refs, scored by start: its caps. */
+  tenantAnnounced(tenant: string): string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -67,6 +83,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     tenantPending: (tenant) => `${prefix}tenant-pending:${tenant}`,
     serverTenants: (id) => `${prefix}server-tenants:${id}`,
     tenantSizes: (tenant) => `${prefix}tenant-sizes:${tenant}`,
+    calibration: `${prefix}calibration`,
     tenants: `${prefix}tenants`,
     lock: (name) => `${prefix}lock:${name}`,
     counter: (name) => `${prefix}counter:${name}`,
@@ -74,7 +91,14 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     demandHistory: `${prefix}demand-history`,
     scalerLastScale: `${prefix}scaler:last-scale`,
     scalerLease: (tick) => `${prefix}scaler:lease:${tick}`,
+    scalerStatus: `${prefix}scaler:status`,
+    scalerCounts: `${prefix}scaler:counts`,
+    scalerTimeToReady: `${prefix}scaler:time-to-ready`,
+    scalerForecasts: `${prefix}scaler:forecasts`,
     bullPrefix: `${prefix}bull`,
+    announced: `${prefix}announced`,
+    announcedData: `${prefix}announced-data`,
+    tenantAnnounced: (tenant) => `${prefix}tenant-announced:${tenant}`,
   };
 }
 

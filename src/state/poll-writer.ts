@@ -1,7 +1,8 @@
+import { calibrationSample, nextCalibration, type Calibration, type CalibrationServer } from '../placement/cpu-load.js';
 import type { StoreContext } from './context.js';
 import { meetingRef, refTenant, TENANT_SIZE_SAMPLES } from './keys.js';
 import { runScript } from './scripts.js';
-import type { PolledMeeting, PolledTotals, ServerHealth, ServerState } from './types.js';
+import type { PolledCpu, PolledMeeting, PolledTotals, ServerHealth, ServerState } from './types.js';
 
 export interface PollThresholds {
   /** Consecutive failed polls before a server is marked offline. */
@@ -26,12 +27,31 @@ export interface PollApplied {
  */
 export const PENDING_WINDOW_MS = 15_000;
 
+// Folds a calibration sample in only if no other replica did since it was read (compare and set
+// on `at`): the loser's sample is as good as the winner's, so it is dropped, never double-counted.
+const SET_CALIBRATION = `
+if (redis.call('HGET', KEYS[1], 'at') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'factor', ARGV[2], 'at', ARGV[3])
+return 1`;
+
+/** The calibration hash read back; undefined when absent or malformed. */
+export function decodeCalibration(h: Record<string, string> | undefined): Calibration | undefined {
+  if (!h?.factor || !h.at) return undefined;
+  const factor = Number(h.factor);
+  const at = Number(h.at);
+  return Number.isFinite(factor) && Number.isFinite(at) ? { factor, at } : undefined;
+}
+
 /** Writes poll outcomes into the store; both steps are atomic Lua scripts. */
 export class PollWriter {
   constructor(private readonly ctx: StoreContext) {}
 
   /** `askedAt`: when getMeetings was sent; live reads written after it are newer than the poll. */
-  async success(serverId: string, totals: PolledTotals, meetings: readonly PolledMeeting[], t: PollThresholds, askedAt = this.ctx.now()): Promise<PollApplied> {
+  /**
+   * `totals` may carry what the poll learned of the CPU (PolledCpu): written with the totals,
+   * in the same step.
+   */
+  async success(serverId: string, totals: PolledTotals & PolledCpu, meetings: readonly PolledMeeting[], t: PollThresholds, askedAt = this.ctx.now()): Promise<PollApplied> {
     const { redis, keys } = this.ctx;
     // The script touches only keys it is given: the meetings it may forget (on the server's set,
     // not listed by the poll) and the tenants whose usage it may clear are read first. A meeting
@@ -88,6 +108,25 @@ export class PollWriter {
       PollApplied['state'],
     ];
     return { repinned, forgotten, health, state };
+  }
+
+  /** The pool's reservation calibration (placement/cpu-load.ts), if one was learned. */
+  async calibration(): Promise<Calibration | undefined> {
+    return decodeCalibration(await this.ctx.redis.hgetall(this.ctx.keys.calibration));
+  }
+
+  /**
+   * Folds the pool's current servers into the calibration (placement/cpu-load.ts rule 2); no
+   * change when none of them says enough. Returns the calibration in force afterwards.
+   */
+  async updateCalibration(servers: Iterable<CalibrationServer>): Promise<Calibration | undefined> {
+    const prev = await this.calibration();
+    const sample = calibrationSample(servers);
+    if (sample === undefined) return prev;
+    const next = nextCalibration(prev, sample, this.ctx.now());
+    const { redis, keys } = this.ctx;
+    const done = await redis.eval(SET_CALIBRATION, 1, keys.calibration, prev === undefined ? '' : String(prev.at), String(next.factor), String(next.at));
+    return done === 1 ? next : this.calibration();
   }
 
   async failure(serverId: string, error: string, offlineAfter: number): Promise<ServerHealth | 'gone'> {

@@ -38,6 +38,7 @@ export class ServerRegistry {
       stateSince: now,
       health: input.health ?? 'offline',
       addedAt: now,
+      ...(input.metricsUrl ? { metricsUrl: input.metricsUrl } : {}),
     };
     await redis.multi().hset(keys.server(id), fields).sadd(keys.servers, id).exec();
     return (await this.get(id))!;
@@ -78,9 +79,12 @@ export class ServerRegistry {
     return this.require(id);
   }
 
-  async update(id: string, fields: { capacity?: number; tags?: string[]; secret?: string; url?: string }): Promise<ServerRecord> {
+  /** `metricsUrl: ''` removes the metrics URL (and the CPU read from it). */
+  async update(id: string, fields: { capacity?: number; tags?: string[]; secret?: string; url?: string; metricsUrl?: string }): Promise<ServerRecord> {
     await this.require(id);
     const values: Record<string, string> = {};
+    if (fields.metricsUrl === '') await this.ctx.redis.hdel(this.ctx.keys.server(id), 'metricsUrl', 'cpu', 'cpuAt', 'cpuSample');
+    else if (fields.metricsUrl !== undefined) values.metricsUrl = fields.metricsUrl;
     if (fields.capacity !== undefined) values.capacity = String(fields.capacity);
     if (fields.tags !== undefined) values.tags = JSON.stringify(fields.tags);
     if (fields.secret !== undefined) values.secret = fields.secret;

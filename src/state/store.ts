@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { Announcements } from './announcements.js';
 import type { ServerView } from '../placement/choose.js';
 import { reservedLoad, type ReservationTotals } from '../placement/reservations.js';
 import { decodeServer } from './codec.js';
 import type { StoreContext } from './context.js';
 import { keysFor } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
-import { PollWriter } from './poll-writer.js';
+import { calibrationFactor } from '../placement/cpu-load.js';
+import { decodeCalibration, PollWriter } from './poll-writer.js';
 import { runScript } from './scripts.js';
 import { ServerRegistry } from './server-registry.js';
 import { TenantRegistry } from './tenant-registry.js';
@@ -26,6 +28,8 @@ export class Store {
   readonly meetings: MeetingDirectory;
   readonly tenants: TenantRegistry;
   readonly polls: PollWriter;
+  /** Meetings announced by their creates, for the scaler's forecast. */
+  readonly announcements: Announcements;
   private epoch: string | undefined;
 
   constructor(redis: Redis, opts: StoreOptions = {}) {
@@ -34,6 +38,7 @@ export class Store {
     this.meetings = new MeetingDirectory(this.ctx);
     this.tenants = new TenantRegistry(this.ctx);
     this.polls = new PollWriter(this.ctx);
+    this.announcements = new Announcements(this.ctx);
   }
 
   /**
@@ -56,8 +61,8 @@ export class Store {
     for (const s of servers) {
       if (known.has(s.id)) continue;
       // Who manages it and its class come back too: a scaler-created server must stay removable.
-      const { id, url, secret, capacity, tags, state, health, sizeClass, managedBy } = s;
-      await this.servers.add({ id, url, secret, capacity, tags, state, health, sizeClass, managedBy });
+      const { id, url, secret, capacity, tags, state, health, sizeClass, managedBy, metricsUrl } = s;
+      await this.servers.add({ id, url, secret, capacity, tags, state, health, sizeClass, managedBy, ...(metricsUrl ? { metricsUrl } : {}) });
     }
     for (const t of tenants) if (!(await this.tenants.get(t.name))) await this.tenants.put(t);
   }
@@ -67,11 +72,13 @@ export class Store {
    * from the reservation sums each server hash carries (placement/reservations.ts, the formula
    * place-meeting.lua applies too). One pipeline; the atomic placement step re-checks live.
    */
-  async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[] }> {
+  async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[]; calibration: number }> {
     const { redis, keys } = this.ctx;
     const ids = await this.servers.ids();
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.server(id));
+    // The reservation calibration learned from the servers' CPU (placement/cpu-load.ts), same pass.
+    pipeline.hgetall(keys.calibration);
     const results = (await pipeline.exec()) ?? [];
     const now = this.ctx.now();
     const servers: ServerRecord[] = [];
@@ -84,7 +91,8 @@ export class Store {
       servers.push(s);
       views.push({ id, capacity: s.capacity, load: s.measuredLoad + reserved, state: s.state, health: s.health, tags: s.tags });
     });
-    return { servers, views };
+    const calibration = calibrationFactor(decodeCalibration(results[ids.length]?.[1] as Record<string, string> | undefined), now);
+    return { servers, views, calibration };
   }
 
   /**

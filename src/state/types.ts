@@ -8,6 +8,11 @@ export interface ServerRecord extends Required<PolledTotals> {
   /** The server's API base, `…/bigbluebutton/api`. */
   url: string;
   secret: string;
+  /**
+   * Where its node_exporter serves `node_cpu_seconds_total` (e.g. `http://bbb1:9100/metrics`);
+   * absent: the server's CPU is unknown and the load model alone measures it.
+   */
+  metricsUrl?: string;
   /** Capacity in load units. */
   capacity: number;
   /**
@@ -28,6 +33,19 @@ export interface ServerRecord extends Required<PolledTotals> {
   failures: number;
   successes: number;
   lastError: string;
+  /**
+   * CPU utilization (0..1) from the server's node_exporter, as of `cpuAt`; absent when it
+   * reports none, or when the last polls could not read it (the poller clears a stale one).
+   */
+  cpu?: number;
+  cpuAt?: number;
+  /** The previous node_exporter sample (poller/node-cpu.ts encodeCpuSample), for the next rate. */
+  cpuSample?: string;
+  /**
+   * The load model's figure of what was polled; `measuredLoad` is this or, when the CPU says
+   * more, cpu × capacity (placement/cpu-load.ts). Absent on records polled before it existed.
+   */
+  modelLoad?: number;
 }
 
 export interface NewServer {
@@ -43,6 +61,8 @@ export interface NewServer {
   health?: ServerHealth;
   /** Chosen by the registry when absent. */
   id?: string;
+  /** Its node_exporter's metrics URL, when it has one (http or https). */
+  metricsUrl?: string;
 }
 
 export type MeetingStatus = 'creating' | 'running';
@@ -123,4 +143,16 @@ export interface PolledTotals {
   measuredLoad: number;
   /** Meetings whose live counts are above the camera curve. */
   overCurve?: number;
+}
+
+/**
+ * What a poll learned of the server's CPU, written beside the totals. `cpu: ''` clears a
+ * reading that is no longer fresh; absent fields are left as they are.
+ */
+export interface PolledCpu {
+  /** The load model's figure (measuredLoad may be more: placement/cpu-load.ts). */
+  modelLoad?: number;
+  cpu?: number | '';
+  cpuAt?: number;
+  cpuSample?: string;
 }

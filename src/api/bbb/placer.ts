@@ -13,6 +13,7 @@ export interface Placement {
   tenant: string;
   meetingID: string;
   upstreamID: string;
+  /** The model's expected load; placement multiplies it by the pool's calibration. */
   need: number;
   tags: TagRequest;
   extra?: Record<string, unknown>;
@@ -41,13 +42,16 @@ export class Placer {
 
   private async attempt(p: Placement): Promise<PlaceOutcome> {
     const views = (await this.pool.placementViews()).filter((v) => !p.exclude?.has(v.id));
-    const { candidates, sampled } = rankServers(views, p.need, p.tags, this.opts.random ?? Math.random, this.opts.choices);
+    // Where servers report CPU above the model, reserve what the CPU says such a meeting costs
+    // (placement/cpu-load.ts rule 2): ranking and the atomic step use the same figure.
+    const need = p.need * (await this.pool.calibration());
+    const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices);
     if (candidates.length === 0) return { outcome: 'none' };
     return this.store.meetings.place({
       tenant: p.tenant,
       meetingID: p.meetingID,
       upstreamID: p.upstreamID,
-      need: p.need,
+      need,
       candidates,
       sampled,
       fadeMs: this.opts.fadeMs,

@@ -20,14 +20,14 @@ export interface PoolViewOptions {
  * placement re-checks its choice live in Redis, so staleness never over-commits a server.
  */
 export class PoolView {
-  private readonly snapshot: CachedRead<{ servers: Map<string, ServerRecord>; views: ServerView[] }>;
+  private readonly snapshot: CachedRead<{ servers: Map<string, ServerRecord>; views: ServerView[]; calibration: number }>;
   private readonly clients: ServerClients<BbbClient>;
 
   constructor(store: Store, opts: PoolViewOptions) {
     this.snapshot = new CachedRead(async () => {
-      const { servers, views } = await store.snapshot(opts.fadeMs);
+      const { servers, views, calibration } = await store.snapshot(opts.fadeMs);
       this.clients.retain(new Set(servers.map((s) => s.id)));
-      return { servers: new Map(servers.map((s) => [s.id, s])), views };
+      return { servers: new Map(servers.map((s) => [s.id, s])), views, calibration };
     }, opts.maxAgeMs);
     this.clients = new ServerClients(
       (server) => new BbbClient({ apiUrl: server.url, secret: server.secret, algorithm: opts.algorithm, timeoutMs: opts.timeoutMs }),
@@ -46,6 +46,11 @@ export class PoolView {
 
   async placementViews(): Promise<ServerView[]> {
     return (await this.snapshot.get()).views;
+  }
+
+  /** What new meetings' reservations are multiplied by (placement/cpu-load.ts rule 2); 1 when none learned. */
+  async calibration(): Promise<number> {
+    return (await this.snapshot.get()).calibration;
   }
 
   async onlineServers(): Promise<ServerRecord[]> {

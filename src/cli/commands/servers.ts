@@ -22,6 +22,8 @@ Subcommands:
                                        first (then it starts online), unless --no-check.
       --url URL          API base, e.g. https://bbb1.example.org/bigbluebutton/api
       --secret S         The server's shared secret (bbb-conf --secret)
+      --metrics-url URL  Its node_exporter, e.g. http://bbb1.example.org:9100/metrics: the
+                         poller reads its CPU there, and placement and the scaler count it
       --capacity N       Capacity in load units, or
       --size NAME        a size class: ${SIZES}; default standard
       --tag T            A placement tag (repeatable)
@@ -71,6 +73,7 @@ async function add(args: string[], io: CliIO): Promise<number> {
     options: {
       url: { type: 'string' },
       secret: { type: 'string' },
+      'metrics-url': { type: 'string' },
       capacity: { type: 'string' },
       size: { type: 'string' },
       tag: { type: 'string', multiple: true },
@@ -84,6 +87,7 @@ async function add(args: string[], io: CliIO): Promise<number> {
   const input = {
     url: values.url,
     secret: values.secret,
+    ...(values['metrics-url'] !== undefined && { metricsUrl: values['metrics-url'] }),
     capacity: intOption('capacity', values.capacity, 1, 1_000_000),
     size: values.size,
     tags: values.tag ?? [],
