@@ -72,6 +72,10 @@ export const SETTINGS = {
   AMPHI_REQUEST_TIMEOUT_MS: { schema: int(100).default(20_000), help: 'deadline to answer one BBB API request once received' },
   AMPHI_FORM_BODY_LIMIT: { schema: int(1024).default(256 * 1024), help: 'largest form (or multipart) POST body, in bytes' },
   AMPHI_XML_BODY_LIMIT: { schema: int(1024).default(32 * 1024 * 1024), help: 'largest XML POST body (create modules, insertDocument: presentations), in bytes' },
+  AMPHI_ANNOUNCED_MAX_PARTICIPANTS_PER_TENANT: {
+    schema: int(0).default(10_000),
+    help: "most participants one tenant's announced meetings (meta_amphi-start) may add up to at any instant in the scaler's forecast, within its participant quota (0: announcements are not recorded)",
+  },
   AMPHI_POLICY_DIR: { schema: z.string().optional(), help: 'directory of capacity policy files (default: the shipped policies/)' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level' },
   AMPHI_SHUTDOWN_TIMEOUT_MS: { schema: int(1000).default(25_000), help: 'on SIGTERM, exit with code 1 if stopping takes longer (keep it under the orchestrator grace period, 30 s in Kubernetes)' },

@@ -4,6 +4,7 @@ import { renderCreate, renderFailed } from '../../../bbb/responses.js';
 import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
 import { checkCreateParams, metadataOf, parseBoolean } from '../../../bbb/validate.js';
 import { parseServerTags } from '../../../placement/choose.js';
+import { type AnnouncedTimes, readAnnouncement } from '../../../policy/announcement.js';
 import {
   isGatewayMetadata,
   limitsMetadata,
@@ -45,13 +46,18 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const policy = gw.policies.current();
   const decided = resolveMeetingPolicy(policy, tenant, params);
   if (!decided.ok) return xml(renderFailed({ messageKey: decided.error, message: decided.message }), 'policyRefused');
+  const announcing = readAnnouncement(params, gw.store.ctx.now());
+  if (!announcing.ok) return xml(renderFailed({ messageKey: announcing.error, message: announcing.message }), 'policyRefused');
 
   // A meeting nobody sized reserves what the tenant's such meetings became; read meanwhile.
   const estimated = decided.source === 'tenant' && policy.sizeEstimate.enabled;
   const [existing, samples] = await Promise.all([gw.store.meetings.get(tenant, meetingID), estimated ? gw.tenantSizes.samples(tenant) : undefined]);
+  // The profile's or hint's size, or for a meeting nobody sized, what the tenant's became.
+  const expected = samples === undefined ? decided.expected : gw.tenantSizes.expected(samples, policy, decided);
+  const accepted = (answer: Answer) => (announcing.announced === undefined ? answer : announce(gw, call, announcing.announced, expected, answer));
   if (existing) {
     const server = await gw.pool.server(existing.server);
-    if (isReachable(server)) return createOn(gw, call, server, upstreamID, decided, false);
+    if (isReachable(server)) return accepted(await createOn(gw, call, server, upstreamID, decided, false));
     // Its server went offline or was disabled: the meeting is gone, place it again.
     await gw.store.meetings.forget(tenant, meetingID, existing.server);
   }
@@ -64,8 +70,7 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
       tenant,
       meetingID,
       upstreamID,
-      // The profile's or hint's size, or for a meeting nobody sized, what the tenant's became.
-      need: reservationFor(policy, samples === undefined ? decided.expected : gw.tenantSizes.expected(samples, policy, decided)),
+      need: reservationFor(policy, expected),
       tags: parseServerTags(params.get('meta_server-tag')),
       extra: { profile: decided.profile },
       // Checked and counted in the placing step: concurrent creates never exceed them.
@@ -81,10 +86,37 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
     if (!server) return xml(renderFailed(NO_SERVER), 'noServer');
     const fresh = placed.outcome !== 'existing';
     const answer = await createOn(gw, call, server, upstreamID, decided, fresh);
-    if (answer.outcome !== 'unreachable' || !fresh) return answer;
+    if (answer.outcome !== 'unreachable' || !fresh) return accepted(answer);
     exclude.add(server.id);
   }
   return xml(renderFailed(NO_SERVER), 'noServer');
+}
+
+/**
+ * Records what an accepted create (fresh or duplicate) announced, for the scaler's forecast,
+ * within the tenant's caps: AMPHI_ANNOUNCED_MAX_PARTICIPANTS_PER_TENANT and its participant
+ * quota, at any instant, and ANNOUNCEMENTS_PER_TENANT stored. Over a cap the announcement is
+ * not counted (one log line); the create stands either way, and a Redis failure here never
+ * fails it.
+ */
+async function announce(gw: Gateway, call: Call, times: AnnouncedTimes, expected: { participants: number; cameras: number }, answer: Answer): Promise<Answer> {
+  if (answer.outcome !== 'success' && answer.outcome !== 'duplicate') return answer;
+  const perTenant = gw.settings.AMPHI_ANNOUNCED_MAX_PARTICIPANTS_PER_TENANT;
+  if (perTenant === 0) return answer;
+  const tenant = call.tenant.name;
+  const meetingID = call.request.params.get('meetingID')!;
+  const quota = tenantPolicy(gw.policies.current(), tenant).quotas.maxParticipants;
+  const cap = quota === undefined ? perTenant : Math.min(perTenant, quota);
+  try {
+    const outcome = await gw.store.announcements.put({ tenant, meetingID, ...times, participants: expected.participants, cameras: expected.cameras }, { participants: cap });
+    if (!outcome.stored) {
+      const why = outcome.reason === 'count' ? `the tenant already has ${outcome.current} announced meetings stored` : `${outcome.current} participants of the tenant's are already announced then; the cap is ${cap}`;
+      gw.log.warn({ tenant, meetingID, participants: expected.participants, reason: outcome.reason }, `create: announced meeting not counted in the forecast: ${why}`);
+    }
+  } catch (err) {
+    gw.log.warn({ tenant, meetingID, err: err instanceof Error ? err.message : String(err) }, 'create: announced meeting not recorded');
+  }
+  return answer;
 }
 
 /**
