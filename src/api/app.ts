@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { registerPoolCollector } from '../metrics/pool-collector.js';
+import { registerScalerCollector } from '../metrics/scaler-collector.js';
 import { DEFAULT_POLICY_DIR, openWatchedPolicy, type PolicyStore } from '../policy/index.js';
 import type { Store } from '../state/store.js';
 import { LiveMeetingReads } from './bbb/live-reads.js';
@@ -81,6 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   const policies = opts.policies ?? (await openWatchedPolicy(settings.AMPHI_POLICY_DIR ?? DEFAULT_POLICY_DIR, app.log));
   if (!opts.policies) app.addHook('onClose', async () => policies.close());
   registerPoolCollector(metrics.registry, store, settings.AMPHI_RESERVATION_FADE_MS);
+  registerScalerCollector(metrics.registry, store);
   const pool = new PoolView(store, {
     maxAgeMs: settings.AMPHI_SNAPSHOT_MS,
     fadeMs: settings.AMPHI_RESERVATION_FADE_MS,

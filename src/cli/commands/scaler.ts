@@ -8,19 +8,22 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import type { ScalerConfig } from '../../../scaler/config.js';
+import { AnnouncedStoreSource } from '../../../scaler/forecast/announced-store.js';
 import { parseScalerFile, SCALEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV } from '../../../scaler/file.js';
 import type { ProviderSettings } from '../../../scaler/file.js';
 import { DemandHistory } from '../../../scaler/history.js';
 import { ScalerJobs } from '../../../scaler/jobs.js';
-import type { ScalerJobEvent } from '../../../scaler/jobs.js';
+import { recordJobEvent, recordStep } from '../../../scaler/status.js';
+import type { ScalerJobEvent, ScalerJobsOptions } from '../../../scaler/jobs.js';
 import type { CloudProvider } from '../../../scaler/providers/provider.js';
 import { ScalewayProvider } from '../../../scaler/providers/scaleway.js';
 import { SimulatedProvider } from '../../../scaler/providers/simulated.js';
 import { StaticProvider } from '../../../scaler/providers/static.js';
 import { WebhookProvider } from '../../../scaler/providers/webhook.js';
 import { Reconciler } from '../../../scaler/reconcile.js';
-import type { ReconcileResult } from '../../../scaler/reconcile.js';
+import type { ReconcileResult, ReconcilerOptions } from '../../../scaler/reconcile.js';
 import { settingsHelp } from '../../config/settings.js';
+import { DEFAULT_LOAD_WEIGHTS, type LoadWeights } from '../../placement/load-model.js';
 import { DEFAULT_POLICY_DIR, loadPolicyDir, PolicyLoadError } from '../../policy/index.js';
 import { createRedis } from '../../redis/connect.js';
 import type { Store } from '../../state/store.js';
@@ -35,6 +38,8 @@ interface ScalerSetup {
   file: string;
   config: ScalerConfig;
   providerSettings: ProviderSettings;
+  /** The capacity policy's load weights (load.weights), to weigh announced meetings; default: the shipped ones. */
+  weights?: LoadWeights;
 }
 
 /** Reads and checks the scaler's file against the capacity policy's size classes; a problem is a StartupError (exit 2). */
@@ -50,7 +55,7 @@ export async function loadScalerSetup(file: string | undefined, env: NodeJS.Proc
   }
   const parsed = parseScalerFile(text, policy.policy.load.sizeClasses);
   if (!parsed.ok) throw new StartupError(`the scaler settings in ${file} are invalid:\n  ${parsed.errors.join('\n  ')}`);
-  return { file, config: parsed.config, providerSettings: parsed.provider };
+  return { file, config: parsed.config, providerSettings: parsed.provider, weights: policy.policy.load.weights };
 }
 
 /** The provider the file names; a secret missing from the environment is a StartupError. */
@@ -103,7 +108,44 @@ interface Parts {
 /** One decision or job outcome as a log line: its event names the message, its fields follow. */
 type ScalerLog = (record: { event: string } & Record<string, unknown>, at?: LineLevel) => void;
 
-function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: ScalerLog): Parts {
+/**
+ * A reconcile step that first reads the announced meetings (meta_amphi-start, recorded by the
+ * gateway) into their forecast source. The source must answer synchronously, so it holds a
+ * copy; reading it right before each step, rather than on a timer of its own, gives the step
+ * the announcements as they are at its tick (a --dry-run's one step too) and leaves no timer to
+ * stop. A failed read keeps the previous copy (announcements are known ahead) and is logged.
+ */
+class AnnouncedReconciler extends Reconciler {
+  constructor(
+    opts: ReconcilerOptions,
+    private readonly announced: AnnouncedStoreSource,
+    private readonly log?: ScalerLog,
+  ) {
+    super({ ...opts, sources: [...(opts.sources ?? []), announced] });
+  }
+
+  override async step(now: number, opts?: Parameters<Reconciler['step']>[1]): Promise<ReconcileResult> {
+    try {
+      await this.announced.refresh(now);
+    } catch (err) {
+      this.log?.({ event: 'scaler.announced-read-failed', error: err instanceof Error ? err.message : String(err) }, 'warn');
+    }
+    return super.step(now, opts);
+  }
+}
+
+/**
+ * What the morning scenario changes to run the role in accelerated time: the job timings (in
+ * wall ms, like the settings it accelerates), the clock the forecast reads, and a look at each
+ * step's result. `amphi scaler` uses none of it.
+ */
+export interface ScalerTuning {
+  forecastClock?: (now: number) => number;
+  jobs?: Partial<Pick<ScalerJobsOptions, 'bootPollMs' | 'drainPollMs' | 'backoffMs' | 'bootTimeoutMs' | 'concurrency'>>;
+  onStep?: (result: ReconcileResult) => void;
+}
+
+function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: ScalerLog, tuning: ScalerTuning = {}): Parts {
   const store: Store = runtime.store;
   const connection = createRedis(runtime.redisUrl, { maxRetriesPerRequest: null, commandTimeout: null });
   const jobs = new ScalerJobs({
@@ -113,13 +155,34 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
     classes: setup.config.classes,
     prefix: store.ctx.keys.bullPrefix,
     worker,
+    ...tuning.jobs,
     ...(log && {
-      onEvent: (e: ScalerJobEvent) => log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 'warn' : 'info'),
+      onEvent: (e: ScalerJobEvent) => {
+        log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 'warn' : 'info');
+        // Counted in Redis for the gateway's /metrics (scaler/status.ts).
+        recordJobEvent(store.ctx.redis, store.ctx.keys, e).catch((err: unknown) => log({ event: 'scaler.metrics-failed', error: err instanceof Error ? err.message : String(err) }, 'warn'));
+      },
       onError: (err: Error) => log({ event: 'scaler.queue-error', error: err.message }, 'warn'),
     }),
   });
   const history = new DemandHistory(runtime.redis, store.ctx.keys.demandHistory);
-  const reconciler = new Reconciler({ store, jobs, provider, history, config: setup.config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS });
+  const { config } = setup;
+  // Announced meetings, read before each step for the window plan() looks at (with a tick to spare).
+  const announced = new AnnouncedStoreSource(
+    (from, to) => store.announcements.overlapping(from, to),
+    {
+      weights: setup.weights ?? DEFAULT_LOAD_WEIGHTS,
+      classes: Object.fromEntries(Object.entries(config.classes).map(([name, c]) => [name, c.capacity])),
+      defaultDurationMs: config.announced.defaultDuration,
+    },
+    config.provisioningTime + 2 * config.reconcileInterval,
+    tuning.forecastClock,
+  );
+  const reconciler = new AnnouncedReconciler(
+    { store, jobs, provider, history, config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS, ...(tuning.forecastClock && { forecastClock: tuning.forecastClock }) },
+    announced,
+    log,
+  );
   return {
     connection,
     jobs,
@@ -164,11 +227,11 @@ export interface RunningScaler {
  * NX` picks the one replica that reconciles it (the step's job ids are per tick anyway, so a
  * second replica deciding the same tick would only enqueue the same jobs).
  */
-export async function startScalerRole(runtime: Runtime, io: CliIO, setup: ScalerSetup, provider: CloudProvider): Promise<RunningScaler> {
+export async function startScalerRole(runtime: Runtime, io: CliIO, setup: ScalerSetup, provider: CloudProvider, tuning: ScalerTuning = {}): Promise<RunningScaler> {
   const owner = `${hostname()}:${process.pid}`;
   const line = jsonLines('amphi-scaler', runtime.settings.LOG_LEVEL, io.stdout);
   const log: ScalerLog = (record, at = 'info') => line(at, record.event, record);
-  const parts = assemble(runtime, setup, provider, true, log);
+  const parts = assemble(runtime, setup, provider, true, log, tuning);
   const interval = setup.config.reconcileInterval;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -181,8 +244,13 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
       const won = await runtime.redis.set(runtime.store.ctx.keys.scalerLease(t), owner, 'PX', Math.max(2 * interval, 1000), 'NX');
       if (won !== 'OK') return;
       const result = await parts.reconciler.step(now);
+      tuning.onStep?.(result);
       for (const record of result.log) log(record, record.event === 'scaler.action-failed' || record.event === 'scaler.provider-list-failed' ? 'warn' : 'info');
       log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 'debug');
+      // The step's status and counts for the gateway's /metrics (scaler/status.ts); a failure there is not the step's.
+      await recordStep(runtime.redis, runtime.store.ctx.keys, result, setup.config, now).catch((err: unknown) =>
+        log({ event: 'scaler.metrics-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 'warn'),
+      );
     } catch (err) {
       log({ event: 'scaler.step-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 'error');
     }
