@@ -13,3 +13,11 @@ describe('logged errors', () => {
     expect(JSON.stringify(logged)).not.toContain('acme-secret');
   });
 });
+
+describe('logError on what is not an Error', () => {
+  it('logs a message string as one field, not one field per character', () => {
+    const logged = logError('create on http://127.0.0.1:1/bigbluebutton/api failed (timeout)');
+    expect(logged.message).toBe('create on http://127.0.0.1:1/bigbluebutton/api failed (timeout)');
+    expect(Object.keys(logged)).not.toContain('0');
+  });
+});

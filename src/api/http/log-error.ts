@@ -12,7 +12,9 @@ export interface LoggedError {
   [field: string]: unknown;
 }
 
-export function logError(err: Error): LoggedError {
+export function logError(err: unknown): LoggedError {
+  // `err: message` (a string) would otherwise be spread into one field per character.
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err), stack: '' };
   const out: LoggedError = { ...stdSerializers.err(err) };
   for (const field of NEVER_LOGGED) delete out[field];
   return out;
