@@ -282,7 +282,7 @@ export class ScalerJobs {
       if (!server.apiUrl || !server.secret) throw new Error(`server ${id} answers but its URL or secret is unknown`);
       // Registered once: two steps racing here (a stalled one resumed) write the same fields.
       if (!(await store.servers.get(id))) {
-        await store.servers.add({ id, url: server.apiUrl, secret: server.secret, capacity, sizeClass, managedBy: provider.name, state: 'enabled' });
+        await store.servers.add({ id, url: server.apiUrl, secret: server.secret, capacity, sizeClass, managedBy: provider.name, state: 'enabled', ...(server.metricsUrl !== undefined && { metricsUrl: server.metricsUrl }) });
       }
       this.emit({ ...base, outcome: 'registered', bootMs: elapsed });
       return { type: 'provision', outcome: 'registered', serverId: id, bootMs: elapsed };

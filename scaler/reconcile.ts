@@ -65,11 +65,19 @@ export interface ReconcilerOptions {
   /** How long a new meeting's reservation fades (the gateway's setting), for the reserved load. */
   fadeMs: number;
   /**
-   * Extra forecast sources. Announced meetings (forecast/announced.ts) are not built here: the
-   * store has no record of announced meetings yet (meta_amphi-start is not kept), so the caller
-   * adds that source once one exists.
+   * Extra forecast sources. `amphi scaler` adds the announced meetings here
+   * (scaler/forecast/announced-store.ts: a copy of the announcements the gateway records from
+   * creates carrying meta_amphi-start, src/state/announcements.ts, refreshed from Redis right
+   * before each step by the role, src/cli/commands/scaler.ts).
    */
   sources?: readonly DemandSource[];
+  /**
+   * The wall-clock time the forecast and the demand history see for a step's time: identity by
+   * default. The morning scenario runs the pool in accelerated time and maps each step onto its
+   * simulated morning, so the schedule and the weekly profile read 8:00 when the scenario's
+   * clock says 8:00. Must be increasing.
+   */
+  forecastClock?: (now: number) => number;
 }
 
 export class Reconciler {
@@ -157,8 +165,9 @@ export class Reconciler {
 
     // Demand measured now, into the history the weekly profile learns from. Not split by class:
     // measured load is not pinned to a class the way a forecast floor is.
-    if (!dryRun) await history.record(now, { total: reactiveDemand(servers), byClass: {} });
-    const forecast = await this.forecast(now);
+    const clock = this.opts.forecastClock;
+    if (!dryRun) await history.record(clock ? clock(now) : now, { total: reactiveDemand(servers), byClass: {} });
+    const forecast = clock ? warped(await this.forecast(clock(now)), clock) : await this.forecast(now);
 
     const last = await store.ctx.redis.hmget(store.ctx.keys.scalerLastScale, 'out', 'in');
     const decided = withinProvider(
@@ -238,6 +247,11 @@ function phaseOf(r: ServerRecord, managed: boolean, drainJob: boolean): ServerPh
   if (managed && (r.state === 'cordoned' || (drainJob && r.state === 'enabled'))) return 'draining';
   if (r.state === 'enabled' && r.health === 'online') return 'ready';
   return 'unavailable';
+}
+
+/** `source` asked in step time: each window is mapped through `clock` first. */
+function warped(source: DemandSource, clock: (now: number) => number): DemandSource {
+  return { name: source.name, demand: (from, to) => source.demand(clock(from), clock(to)) };
 }
 
 /** A provider that cannot add servers (static) is asked for none: what the plan wanted is held, said why. */

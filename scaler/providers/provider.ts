@@ -32,6 +32,8 @@ export interface ProvisionedServer {
   idempotencyKey?: string;
   /** The BBB API base (`https://…/bigbluebutton/api`), once known (the server may still boot). */
   apiUrl?: string;
+  /** Its node exporter's metrics (CPU the poller reads, src/poller/node-cpu.ts), when the provider knows it. */
+  metricsUrl?: string;
   /** The BBB secret, once known. Never log it: see describeServer. */
   secret?: string;
   /** The provider's tags, as key → value (a tag without a value maps to ''). */

@@ -141,6 +141,12 @@ export class SimulatedProvider implements CloudProvider {
     return rec ? statusOf(rec.phase) : 'gone';
   }
 
+  /** The simulated server behind `id` while it runs: what the scenario reads a server's own figures from. */
+  running(id: string): SimServer | undefined {
+    const rec = this.records.get(id);
+    return rec?.phase === 'running' ? rec.server : undefined;
+  }
+
   /** Stops every server; later creates are refused. */
   async close(): Promise<void> {
     this.closed = true;
@@ -192,7 +198,8 @@ export class SimulatedProvider implements CloudProvider {
       sizeClass: rec.sizeClass,
       status: statusOf(rec.phase),
       idempotencyKey: rec.key,
-      ...(rec.phase === 'running' && rec.server ? { apiUrl: rec.server.apiUrl } : {}),
+      // The simulator serves node-exporter CPU counters at /metrics beside its API.
+      ...(rec.phase === 'running' && rec.server ? { apiUrl: rec.server.apiUrl, metricsUrl: new URL('/metrics', rec.server.apiUrl).href } : {}),
       secret: rec.secret,
       tags: { ...rec.tags },
     };

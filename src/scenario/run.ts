@@ -1,0 +1,331 @@
+// The morning scenario, assembled from the real pieces: a private Redis, the gateway and the
+// poller as their own processes (`amphi gateway`, `amphi poller`), the scaler role in this
+// process with the simulated provider (it boots simulated BBB servers after the provisioning
+// delay), and the traffic driver playing the morning through the gateway's BBB API as an LMS and
+// browsers would. Every simulated minute, the run reads what the servers themselves report (their
+// CPU figure, their participants) and what the provider holds; grade.ts turns that into the verdict.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseScalerConfig } from '../../scaler/config.js';
+import type { ScalerConfig } from '../../scaler/config.js';
+import { DemandHistory } from '../../scaler/history.js';
+import { SimulatedProvider } from '../../scaler/providers/simulated.js';
+import type { SimulatedProviderOptions } from '../../scaler/providers/simulated.js';
+import type { ReconcileResult } from '../../scaler/reconcile.js';
+import { startScalerRole } from '../cli/commands/scaler.js';
+import type { CliIO } from '../cli/command.js';
+import { bootRuntime } from '../cli/runtime.js';
+import type { Runtime } from '../cli/runtime.js';
+import { SimServer } from '../simulator/index.js';
+import { TrafficDriver } from '../traffic/driver.js';
+import type { TrafficCounters } from '../traffic/driver.js';
+import { seededRandom } from '../traffic/random.js';
+import { grade, meanReadyUtilizationAtPeak } from './grade.js';
+import type { MinuteSample, ScenarioCounts, ScenarioResult } from './grade.js';
+import { generateMorning, MORNING_MS } from './morning.js';
+import { renderChart } from './chart.js';
+import { acceleratedConfig, ScenarioClock } from './time.js';
+import { cpuTimeline } from './truth.js';
+
+const HOST = '127.0.0.1';
+const MINUTE = 60_000;
+const WEEK = 7 * 24 * 60 * MINUTE;
+/** The simulated morning: Tuesday 1 December 2026, 7:30 in Paris. Fixed, so a seed replays the same morning. */
+export const SCENARIO_START = Date.parse('2026-12-01T07:30:00+01:00');
+const SIZE_CLASS = 'large';
+const CORES = 16;
+const CAPACITY = 1000;
+/** Servers of the minimum pool, there at 7:30 and never removed. */
+const BASE_SERVERS = 4;
+/** Joins refused by the capacity policy (the camera rule, a webinar's seats): the rule working, not a shortage. */
+const POLICY_KEYS = new Set(['maxParticipantsReached']);
+
+export interface ScenarioOptions {
+  peakUsers: number;
+  /** Simulated ms from asking the provider to a server that answers. */
+  provisionDelayMs: number;
+  seed: number;
+  /** Simulated ms per real ms. */
+  speed: number;
+  /** Earlier mornings in the scaler's demand history (0: it learns nothing in advance). */
+  historyWeeks: number;
+  /** Where the chart goes. */
+  chartPath: string;
+  /** Progress lines (stderr). */
+  progress: (line: string) => void;
+  /** Where the child processes and the scaler log. */
+  logPath: string;
+}
+
+export interface ScenarioReport {
+  result: ScenarioResult;
+  samples: MinuteSample[];
+  traffic: TrafficCounters;
+  meanReadyUtilizationAtPeak: number;
+  provisions: { asked: number; failed: number };
+  wallMs: number;
+}
+
+/** The scaler's settings for the morning, in simulated time (accelerated before use). */
+export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: number): ScalerConfig {
+  const parsed = parseScalerConfig({
+    targetUtilization: 0.75,
+    scaleInUtilization: 0.65,
+    // The operator's setting covers the boot and the first check that finds it answering.
+    provisioningTime: `${Math.ceil(provisionDelayMs / 1000) + 60}s`,
+    reconcileInterval: '1m',
+    minLifetime: '15m',
+    cooldowns: { scaleInAfterScaleOut: '10m', scaleInAfterScaleIn: '1m' },
+    maxConcurrent: { provisions: 600, drains: 400 },
+    classes: { [SIZE_CLASS]: { min: BASE_SERVERS, max: 1000 } },
+    schedule: { timezone: 'Europe/Paris', rules: [] },
+    weeklyProfile: { weeks: Math.max(1, historyWeeks), percentile: 90 },
+  });
+  if (!parsed.ok) throw new Error(`scenario scaler settings: ${parsed.errors.join('; ')}`);
+  return parsed.config;
+}
+
+/** Simulated servers whose meetings live on the scenario's clock, with CPU and sweeps sized for it. */
+function serverOptions(clock: ScenarioClock) {
+  return { cores: CORES, sweepIntervalMs: 1000, model: { now: () => clock.at(Date.now()) } };
+}
+
+/** The provider, with every deletion checked: a server deleted with people inside interrupted their meetings. */
+class WatchedProvider extends SimulatedProvider {
+  interrupted = 0;
+  asked = new Set<string>();
+  override async create(req: Parameters<SimulatedProvider['create']>[0]) {
+    const server = await super.create(req);
+    this.asked.add(server.id);
+    return server;
+  }
+  failed = new Set<string>();
+  override async delete(id: string): Promise<void> {
+    if ((await this.status(id)) === 'failed') this.failed.add(id);
+    const server = this.running(id);
+    if (server) this.interrupted += server.state(false).meetings.filter((m) => !m.ended && m.participants > 0).length;
+    return super.delete(id);
+  }
+  constructor(opts: SimulatedProviderOptions) {
+    super(opts);
+  }
+}
+
+export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport> {
+  const wallStart = Date.now();
+  const clock = new ScenarioClock(SCENARIO_START, opts.speed);
+  const secret = randomBytes(20).toString('hex');
+  const log = createWriteStream(opts.logPath, { flags: 'w' });
+  const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
+  const fast = (ms: number) => Math.max(1, Math.round(ms / opts.speed));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: '',
+    AMPHI_POOL: 'scenario',
+    AMPHI_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    // The LMS and the browsers all come from 127.0.0.1 here.
+    AMPHI_RATE_LIMIT_PER_IP: '0',
+    AMPHI_RATE_LIMIT_PER_TENANT: '0',
+    AMPHI_RESERVATION_FADE_MS: String(Math.max(1000, fast(15 * MINUTE))),
+    AMPHI_CREATE_GRACE_MS: String(fast(MINUTE)),
+    AMPHI_POLL_INTERVAL_MS: String(Math.max(200, fast(15_000))),
+    AMPHI_POLL_CONCURRENCY: '64',
+  };
+
+  const runtime = await bootRuntime(env, logIO);
+  const children: ChildProcess[] = [];
+  const base: SimServer[] = [];
+  let scaler: { stop(): Promise<void> } | undefined;
+  let driver: TrafficDriver | undefined;
+  const provider = new WatchedProvider({ bootDelayMs: fast(opts.provisionDelayMs), seed: opts.seed, serverOptions: () => serverOptions(clock) });
+  try {
+    opts.progress(`seeding the demand history with ${opts.historyWeeks} earlier Tuesday morning(s)`);
+    await seedHistory(runtime, opts);
+
+    for (let i = 1; i <= BASE_SERVERS; i++) {
+      const sim = await SimServer.start({ ...serverOptions(clock), host: HOST, port: 0 });
+      base.push(sim);
+      await runtime.store.servers.add({ id: `base-${i}`, url: sim.apiUrl, secret: sim.secret, capacity: CAPACITY, sizeClass: SIZE_CLASS, health: 'online', metricsUrl: metricsUrlOf(sim.apiUrl) });
+    }
+
+    const port = await freePort();
+    const childEnv = { ...env, REDIS_URL: runtime.redisUrl, HOST, PORT: String(port) };
+    children.push(startChild('gateway', childEnv, log), startChild('poller', childEnv, log));
+    await waitReady(`http://${HOST}:${port}/ready`, children);
+
+    const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks);
+    let lastDesired = BASE_SERVERS;
+    scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config: acceleratedConfig(config, opts.speed), providerSettings: { type: 'simulated' } }, provider, {
+      forecastClock: (t) => clock.at(t),
+      jobs: { bootPollMs: fast(30_000), drainPollMs: fast(30_000), backoffMs: fast(5_000), bootTimeoutMs: fast(opts.provisionDelayMs + 15 * MINUTE), concurrency: 32 },
+      onStep: (r: ReconcileResult) => {
+        lastDesired = Object.values(r.plan.desired).reduce((a, b) => a + b, 0);
+      },
+    });
+
+    const schedule = generateMorning({ peakUsers: opts.peakUsers, idPrefix: `m${opts.seed}` }, seededRandom(opts.seed));
+    const events = schedule.events.filter((e) => e.at < MORNING_MS);
+    driver = new TrafficDriver({ apiUrl: `http://${HOST}:${port}/bigbluebutton/api`, secret, speed: opts.speed, concurrency: 512, timeoutMs: 15_000 });
+    opts.progress(`playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${opts.speed}× (${Math.round(clock.real(MORNING_MS) / 1000)} s)`);
+
+    const samples: MinuteSample[] = [];
+    const sampleNow = async () => samples.push(await sample(runtime, provider, base, clock, lastDesired));
+    clock.start(Date.now());
+    const playing = driver.play(events);
+    const until = Date.now() + clock.real(MORNING_MS);
+    let nextSample = Date.now();
+    let nextProgress = Date.now();
+    while (Date.now() < until) {
+      await sampleNow();
+      if (Date.now() >= nextProgress) {
+        const s = samples[samples.length - 1]!;
+        opts.progress(`${clockOf(s.minute)}  users ${s.users}  servers ready ${s.ready} / desired ${s.desired} / paid ${s.provisioned}  max util ${Math.round(s.maxUtilization * 100)} %  lag ${Math.round(driver.counters.lagMs)} ms`);
+        nextProgress += 10_000;
+      }
+      nextSample += clock.real(MINUTE);
+      await sleep(Math.max(0, Math.min(nextSample, until) - Date.now()));
+    }
+    await sampleNow();
+    await driver.stop();
+    await playing.catch(() => {});
+
+    const traffic = { ...driver.counters, refused: { ...driver.counters.refused }, createFailed: { ...driver.counters.createFailed }, errors: { ...driver.counters.errors } };
+    const counts = countsOf(traffic, provider.interrupted);
+    const chart = renderChart(samples, { title: `Amphi: a school morning, ${opts.peakUsers} users at peak, provisioning ${Math.round(opts.provisionDelayMs / 60_000)} min, seed ${opts.seed}`, clock: clockOf });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(opts.chartPath, chart);
+    const result = grade(samples, counts, opts.chartPath);
+    const provisions = { asked: provider.asked.size, failed: provider.failed.size };
+    return { result, samples, traffic, meanReadyUtilizationAtPeak: meanReadyUtilizationAtPeak(samples), provisions, wallMs: Date.now() - wallStart };
+  } finally {
+    await driver?.close().catch(() => {});
+    await scaler?.stop().catch(() => {});
+    await provider.close().catch(() => {});
+    await Promise.all(children.map(stopChild));
+    await Promise.all(base.map((s) => s.close()));
+    await runtime.close();
+    await new Promise<void>((resolve) => log.end(resolve));
+  }
+}
+
+/** Each earlier week's morning (another seed), its demand as the servers' CPU would have shown it, in load units. */
+async function seedHistory(runtime: Runtime, opts: ScenarioOptions): Promise<void> {
+  const history = new DemandHistory(runtime.redis, runtime.store.ctx.keys.demandHistory);
+  for (let week = 1; week <= opts.historyWeeks; week++) {
+    const past = generateMorning({ peakUsers: opts.peakUsers }, seededRandom(opts.seed * 1009 + week));
+    const timeline = cpuTimeline(past.events, MINUTE, MORNING_MS);
+    for (let m = 0; m < timeline.length; m++) {
+      // Percent of one core → share of a 16-core server → its load units.
+      const units = (timeline[m]! / (CORES * 100)) * CAPACITY;
+      await history.record(SCENARIO_START - week * WEEK + m * MINUTE, { total: units, byClass: {} });
+    }
+  }
+}
+
+async function sample(runtime: Runtime, provider: WatchedProvider, base: readonly SimServer[], clock: ScenarioClock, desired: number): Promise<MinuteSample> {
+  const [records, listed] = await Promise.all([runtime.store.servers.list(), provider.list()]);
+  const sims = new Map<string, SimServer>(base.map((s) => [s.apiUrl, s]));
+  for (const p of listed) {
+    const sim = provider.running(p.id);
+    if (sim) sims.set(sim.apiUrl, sim);
+  }
+  let users = 0;
+  let maxUtilization = 0;
+  let loadInServers = 0;
+  const utilization = new Map<string, number>();
+  for (const [url, sim] of sims) {
+    const t = sim.totals();
+    const u = t.load / 100;
+    users += t.participants;
+    maxUtilization = Math.max(maxUtilization, u);
+    loadInServers += u * (t.cores / CORES);
+    utilization.set(url, u);
+  }
+  const ready = records.filter((r) => r.state === 'enabled' && r.health === 'online');
+  return {
+    minute: clock.elapsed(Date.now()) / MINUTE,
+    users,
+    ready: ready.length,
+    provisioned: base.length + listed.filter((s) => s.status !== 'gone').length,
+    desired,
+    readyUtilization: ready.flatMap((r) => (utilization.has(r.url) ? [utilization.get(r.url)!] : [])),
+    maxUtilization,
+    loadInServers,
+  };
+}
+
+/** Refusals sorted by cause: the policy's keys are the rule at work; every other refusal or failed join is a shortage. */
+export function countsOf(t: TrafficCounters, interrupted: number): ScenarioCounts {
+  let policy = 0;
+  let capacity = 0;
+  for (const [key, n] of Object.entries(t.refused)) {
+    if (POLICY_KEYS.has(key)) policy += n;
+    else capacity += n;
+  }
+  // A class whose create failed is refused to its teacher; join errors are joins that did not happen.
+  for (const n of Object.values(t.createFailed)) capacity += n;
+  for (const [key, n] of Object.entries(t.errors)) if (key.startsWith('join') || key.startsWith('enter') || key.startsWith('create')) capacity += n;
+  return { joinsRefusedForCapacity: capacity, joinsRefusedByPolicy: policy, meetingsInterruptedByScaleIn: interrupted };
+}
+
+/** A simulated server's node-exporter-style metrics live beside its API. */
+function metricsUrlOf(apiUrl: string): string {
+  return new URL('/metrics', apiUrl).href;
+}
+
+export function clockOf(minute: number): string {
+  const total = 7 * 60 + 30 + Math.floor(minute);
+  return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
+}
+
+function startChild(role: 'gateway' | 'poller', env: NodeJS.ProcessEnv, log: WriteStream): ChildProcess {
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => log.write(d));
+  child.stderr?.on('data', (d: Buffer) => log.write(d));
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitReady(url: string, children: readonly ChildProcess[]): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead) throw new Error(`a scenario process exited during start-up (code ${dead.exitCode}); see the log`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`the gateway did not answer ${url} within 20 s`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

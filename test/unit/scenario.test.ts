@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { parseScalerConfig } from '../../scaler/config.js';
+import { countsOf } from '../../src/scenario/run.js';
+import { renderChart } from '../../src/scenario/chart.js';
+import { clairvoyantServers, grade, percentile } from '../../src/scenario/grade.js';
+import type { MinuteSample } from '../../src/scenario/grade.js';
+import { generateMorning, MORNING_MS } from '../../src/scenario/morning.js';
+import { acceleratedConfig, ScenarioClock } from '../../src/scenario/time.js';
+import { cpuTimeline } from '../../src/scenario/truth.js';
+import { meetingLoad } from '../../src/simulator/load.js';
+import { emptyCounters } from '../../src/traffic/driver.js';
+import type { TrafficEvent } from '../../src/traffic/model.js';
+import { seededRandom } from '../../src/traffic/random.js';
+
+const MINUTE = 60_000;
+
+/** Participants inside at instant t, from the events (joins until their meeting's end). */
+function usersAt(events: readonly TrafficEvent[], t: number): number {
+  const inside = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (e.at > t) break;
+    if (e.kind === 'join') {
+      if (!inside.has(e.meeting)) inside.set(e.meeting, new Set());
+      inside.get(e.meeting)!.add(e.user);
+    } else if (e.kind === 'end') inside.delete(e.meeting);
+  }
+  let n = 0;
+  for (const users of inside.values()) n += users.size;
+  return n;
+}
+
+describe('the morning timetable', () => {
+  const morning = generateMorning({ peakUsers: 6000 }, seededRandom(7));
+
+  it('is the same morning for the same seed, another for another seed', () => {
+    expect(generateMorning({ peakUsers: 6000 }, seededRandom(7)).events).toEqual(morning.events);
+    expect(generateMorning({ peakUsers: 6000 }, seededRandom(8)).events).not.toEqual(morning.events);
+  });
+
+  it('peaks at the asked number of concurrent users (within one class)', () => {
+    let peak = 0;
+    for (let t = 0; t < MORNING_MS; t += MINUTE) peak = Math.max(peak, usersAt(morning.events, t));
+    expect(peak).toBeGreaterThanOrEqual(6000 * 0.97);
+    expect(peak).toBeLessThanOrEqual(6000 + 35);
+  });
+
+  it('has classes of 20–35 with 5–30 cameras, webinars of 150–350 with one camera, staff meetings before 8:00', () => {
+    const classes = morning.meetings.filter((m) => !m.webinar && m.startAt >= 25 * MINUTE);
+    const webinars = morning.meetings.filter((m) => m.webinar);
+    const staff = morning.meetings.filter((m) => !m.webinar && m.startAt < 25 * MINUTE);
+    expect(classes.length).toBeGreaterThan(100);
+    for (const c of classes) {
+      expect(c.size).toBeGreaterThanOrEqual(20);
+      expect(c.size).toBeLessThanOrEqual(35);
+      expect(c.expectedCameras).toBeGreaterThanOrEqual(5);
+      expect(c.expectedCameras).toBeLessThanOrEqual(30);
+    }
+    expect(Math.max(...classes.map((c) => c.expectedCameras))).toBeGreaterThan(15);
+    expect(webinars.length).toBeGreaterThan(0);
+    for (const w of webinars) {
+      expect(w.size).toBeGreaterThanOrEqual(150);
+      expect(w.size).toBeLessThanOrEqual(350);
+      expect(w.expectedCameras).toBe(1);
+    }
+    expect(staff.length).toBeGreaterThan(0);
+    for (const s of staff) expect(s.endAt).toBeLessThanOrEqual(30 * MINUTE);
+  });
+
+  it('changes classes on the hour: every lesson starts in the last 90 s before a bell and ends before the next', () => {
+    const bells = [30, 90, 150, 210, 270].map((m) => m * MINUTE);
+    for (const c of morning.meetings.filter((m) => !m.webinar && m.startAt >= 25 * MINUTE)) {
+      const bell = bells.find((b) => c.startAt >= b - 90_000 && c.startAt <= b);
+      expect(bell, `class ${c.meeting} at ${c.startAt}`).toBeDefined();
+      expect(c.endAt).toBeLessThanOrEqual(bell! + 57 * MINUTE);
+    }
+    // Between two lessons the pool all but empties: at 8:58 fewer than a tenth of 8:30's users.
+    expect(usersAt(morning.events, 88 * MINUTE)).toBeLessThan(usersAt(morning.events, 60 * MINUTE) / 10);
+  });
+
+  it('spreads joins over the first minutes of a slot', () => {
+    const joins = morning.events.filter((e) => e.kind === 'join' && e.at >= 28 * MINUTE && e.at < 60 * MINUTE);
+    // Hosts open their room in the 90 s before the bell; pupils follow over the next minutes.
+    const beforeBell = joins.filter((e) => e.at < 30 * MINUTE).length;
+    const withinSix = joins.filter((e) => e.at < 36 * MINUTE).length;
+    expect(beforeBell).toBeLessThan(joins.length * 0.5);
+    expect(withinSix).toBeGreaterThan(joins.length * 0.85);
+  });
+});
+
+describe('the CPU timeline of a schedule', () => {
+  it('sums the simulator’s meeting cost of who is inside, with audio and cameras, and empties at the end', () => {
+    const events: TrafficEvent[] = [
+      { at: 0, kind: 'create', meeting: 'm', name: 'm', size: 3, expectedCameras: 1, webinar: false, maxParticipants: 0, durationMs: 10 * MINUTE },
+      { at: 1000, kind: 'join', meeting: 'm', user: 'a', fullName: 'A', role: 'MODERATOR' },
+      { at: 2000, kind: 'join', meeting: 'm', user: 'b', fullName: 'B', role: 'VIEWER' },
+      { at: 3000, kind: 'audio', meeting: 'm', user: 'a', mode: 'mic' },
+      { at: 3000, kind: 'audio', meeting: 'm', user: 'b', mode: 'listen' },
+      { at: 4000, kind: 'camera', meeting: 'm', user: 'a', on: true },
+      { at: 2 * MINUTE, kind: 'end', meeting: 'm' },
+    ];
+    const timeline = cpuTimeline(events, MINUTE, 3 * MINUTE);
+    const expected = meetingLoad({ participants: 2, moderators: 1, listenOnly: 1, microphones: 1, moderatorCameras: 1, viewerCameras: 0, webcamsOnlyForModerator: false });
+    expect(timeline).toEqual([0, expected, 0]);
+  });
+});
+
+describe('the verdict', () => {
+  const sample = (minute: number, over: Partial<MinuteSample> = {}): MinuteSample => ({
+    minute,
+    users: 100,
+    ready: 2,
+    provisioned: 3,
+    desired: 3,
+    readyUtilization: [0.5, 0.7],
+    maxUtilization: 0.7,
+    loadInServers: 1.2,
+    ...over,
+  });
+
+  it('nearest-rank percentile', () => {
+    expect(percentile([], 95)).toBe(0);
+    expect(percentile([0.1, 0.9, 0.5], 95)).toBe(0.9);
+    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
+  });
+
+  it('a clairvoyant packs the load into servers filled to 80 %', () => {
+    expect(clairvoyantServers(0)).toBe(0);
+    expect(clairvoyantServers(0.8)).toBe(1);
+    expect(clairvoyantServers(0.81)).toBe(2);
+    expect(clairvoyantServers(8)).toBe(10);
+  });
+
+  it('integrates server-hours over the minutes between samples, and reads the peak from the users', () => {
+    const samples = [sample(0, { provisioned: 60, loadInServers: 8 }), sample(30, { provisioned: 120, users: 1000, readyUtilization: [0.62, 0.9, 0.4], maxUtilization: 0.9 }), sample(60, { provisioned: 0, loadInServers: 0 })];
+    const r = grade(samples, { joinsRefusedForCapacity: 1, joinsRefusedByPolicy: 2, meetingsInterruptedByScaleIn: 0 }, 'c.svg');
+    // 60 servers × 30 min + 120 × 30 min + 0 × 1 min = 90 server-hours.
+    expect(r.serverHours).toBe(90);
+    // 10 servers × 30 min + 2 × 30 min (load 1.2) + 0 = 6 hours.
+    expect(r.clairvoyantServerHours).toBe(6);
+    expect(r.peakUsers).toBe(1000);
+    expect(r.p95ReadyUtilizationAtPeak).toBe(0.9);
+    expect(r.maxServerUtilization).toBe(0.9);
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['peakUsers', 'joinsRefusedForCapacity', 'joinsRefusedByPolicy', 'maxServerUtilization', 'p95ReadyUtilizationAtPeak', 'serverHours', 'clairvoyantServerHours', 'meetingsInterruptedByScaleIn', 'chart']));
+  });
+
+  it('counts the camera rule and a webinar’s seats as policy, everything else that stopped a join as capacity', () => {
+    const t = emptyCounters();
+    t.refused = { maxParticipantsReached: 4, serviceUnavailable: 2 };
+    t.createFailed = { noAvailableServers: 1 };
+    t.errors = { 'join: timeout': 3, 'camera: HTTP 500': 9 };
+    expect(countsOf(t, 5)).toEqual({ joinsRefusedForCapacity: 6, joinsRefusedByPolicy: 4, meetingsInterruptedByScaleIn: 5 });
+  });
+
+  it('draws every series in a standalone SVG', () => {
+    const svg = renderChart([sample(0), sample(1)], { title: 'a <test> & more', clock: (m) => `m${m}` });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg).toContain('a &lt;test&gt; &amp; more');
+    for (const label of ['users', 'desired', 'ready', 'paid for', 'clairvoyant', 'max (any server)', 'mean (ready)']) expect(svg).toContain(`>${label}</text>`);
+    expect(svg.match(/<polyline/g)?.length).toBe(8);
+  });
+});
+
+describe('accelerated time', () => {
+  it('maps wall time onto the simulated morning', () => {
+    const clock = new ScenarioClock(1_000_000, 50);
+    expect(clock.at(123)).toBe(1_000_000);
+    clock.start(10_000);
+    expect(clock.at(10_000)).toBe(1_000_000);
+    expect(clock.at(11_200)).toBe(1_000_000 + MINUTE);
+    expect(clock.real(MINUTE)).toBe(1200);
+    expect(() => new ScenarioClock(0, 0)).toThrow(RangeError);
+  });
+
+  it('divides every duration of the scaler settings by the speed, and nothing else', () => {
+    const parsed = parseScalerConfig({ classes: { large: { min: 1, max: 10 } } });
+    if (!parsed.ok) throw new Error(parsed.errors.join());
+    const fast = acceleratedConfig(parsed.config, 60);
+    expect(fast.provisioningTime).toBe(6_000);
+    expect(fast.reconcileInterval).toBe(1_000);
+    expect(fast.minLifetime).toBe(15_000);
+    expect(fast.cooldowns).toEqual({ scaleInAfterScaleOut: 10_000, scaleInAfterScaleIn: 2_000 });
+    expect(fast.targetUtilization).toBe(parsed.config.targetUtilization);
+    expect(fast.classes).toEqual(parsed.config.classes);
+  });
+});
