@@ -9,7 +9,7 @@ import type { ScenarioReport } from '../../scenario/run.js';
 import { sumOf } from '../../traffic/driver.js';
 import type { Command } from '../command.js';
 import { numberOption } from '../number-option.js';
-import { withStartupErrors } from '../runtime.js';
+import { StartupError, withStartupErrors } from '../runtime.js';
 
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 const describe = (counts: Record<string, number>) => Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
@@ -93,16 +93,23 @@ Options:
           log: { type: 'string' },
         },
       });
-      const report = await runScenario({
-        peakUsers: numberOption('peak-users', values['peak-users'], 100, 60_000) ?? 30_000,
-        provisionDelayMs: (numberOption('provision-delay', values['provision-delay'], 0, 1800) ?? 360) * 1000,
-        seed: numberOption('seed', values.seed, 0, 2 ** 31 - 1) ?? 1,
-        speed: numberOption('speed', values.speed, 1, 200, false) ?? 50,
-        historyWeeks: numberOption('history-weeks', values['history-weeks'], 0, 8) ?? 4,
-        chartPath: values.chart ?? 'scenario-morning.svg',
-        logPath: values.log ?? join(tmpdir(), `amphi-scenario-${process.pid}.log`),
-        progress: (line) => io.stderr(`${line}\n`),
-      });
+      let options: Parameters<typeof runScenario>[0];
+      try {
+        options = {
+          peakUsers: numberOption('peak-users', values['peak-users'], 100, 60_000) ?? 30_000,
+          provisionDelayMs: (numberOption('provision-delay', values['provision-delay'], 0, 1800) ?? 360) * 1000,
+          seed: numberOption('seed', values.seed, 0, 2 ** 31 - 1) ?? 1,
+          speed: numberOption('speed', values.speed, 1, 200, false) ?? 50,
+          historyWeeks: numberOption('history-weeks', values['history-weeks'], 0, 8) ?? 4,
+          chartPath: values.chart ?? 'scenario-morning.svg',
+          logPath: values.log ?? join(tmpdir(), `amphi-scenario-${process.pid}.log`),
+          progress: (line) => io.stderr(`${line}\n`),
+        };
+      } catch (err) {
+        // A bad option is a usage error (exit 2), like a bad setting.
+        throw new StartupError((err as Error).message);
+      }
+      const report = await runScenario(options);
       io.stdout(formatTable(report));
       if (values.json) io.stdout(`${JSON.stringify(report.result)}\n`);
       return 0;
