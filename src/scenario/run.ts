@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,6 @@ import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
 import { SimulatedProvider } from '../../scaler/providers/simulated.js';
-import type { SimulatedProviderOptions } from '../../scaler/providers/simulated.js';
 import type { ReconcileResult } from '../../scaler/reconcile.js';
 import { startScalerRole } from '../cli/commands/scaler.js';
 import type { CliIO } from '../cli/command.js';
@@ -30,7 +30,7 @@ import { grade, meanReadyUtilizationAtPeak } from './grade.js';
 import type { MinuteSample, ScenarioCounts, ScenarioResult } from './grade.js';
 import { generateMorning, MORNING_MS } from './morning.js';
 import { renderChart } from './chart.js';
-import { acceleratedConfig, ScenarioClock } from './time.js';
+import { acceleratedConfig, acceleratedMs, ScenarioClock } from './time.js';
 import { cpuTimeline } from './truth.js';
 
 const HOST = '127.0.0.1';
@@ -112,9 +112,6 @@ class WatchedProvider extends SimulatedProvider {
     if (server) this.interrupted += server.state(false).meetings.filter((m) => !m.ended && m.participants > 0).length;
     return super.delete(id);
   }
-  constructor(opts: SimulatedProviderOptions) {
-    super(opts);
-  }
 }
 
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport> {
@@ -123,7 +120,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   const secret = randomBytes(20).toString('hex');
   const log = createWriteStream(opts.logPath, { flags: 'w' });
   const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
-  const fast = (ms: number) => Math.max(1, Math.round(ms / opts.speed));
+  const fast = (ms: number) => acceleratedMs(ms, opts.speed);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: '',
@@ -199,7 +196,6 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     const traffic = { ...driver.counters, refused: { ...driver.counters.refused }, createFailed: { ...driver.counters.createFailed }, errors: { ...driver.counters.errors } };
     const counts = countsOf(traffic, provider.interrupted);
     const chart = renderChart(samples, { title: `Amphi: a school morning, ${opts.peakUsers} users at peak, provisioning ${Math.round(opts.provisionDelayMs / 60_000)} min, seed ${opts.seed}`, clock: clockOf });
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(opts.chartPath, chart);
     const result = grade(samples, counts, opts.chartPath);
     const provisions = { asked: provider.asked.size, failed: provider.failed.size };

@@ -36,9 +36,14 @@ export class ScenarioClock {
   }
 }
 
+/** A simulated duration as whole wall ms, at least 1 (what settings and timers take). */
+export function acceleratedMs(ms: number, speed: number): number {
+  return Math.max(1, Math.round(ms / speed));
+}
+
 /** The scaler's settings with every duration divided by `speed`: the same decisions, sooner. */
 export function acceleratedConfig(config: ScalerConfig, speed: number): ScalerConfig {
-  const fast = (ms: number) => Math.max(1, Math.round(ms / speed));
+  const fast = (ms: number) => acceleratedMs(ms, speed);
   return {
     ...config,
     provisioningTime: fast(config.provisioningTime),

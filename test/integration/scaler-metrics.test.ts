@@ -10,8 +10,6 @@ import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
 import { ScalerJobs } from '../../scaler/jobs.js';
-import { scalerTags } from '../../scaler/providers/provider.js';
-import type { CloudProvider, CreateRequest, ProviderServerStatus, ProvisionedServer } from '../../scaler/providers/provider.js';
 import { Reconciler } from '../../scaler/reconcile.js';
 import { SimulatedProvider } from '../../scaler/providers/simulated.js';
 import { recordJobEvent, recordStep } from '../../scaler/status.js';
@@ -19,40 +17,9 @@ import { startScalerRole } from '../../src/cli/commands/scaler.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { Store } from '../../src/state/store.js';
 import { capture } from '../helpers/cli-io.js';
+import { ALL_DAYS, MemoryCloud, MINUTE, T0 } from '../helpers/scaler-fixtures.js';
 import { testRedis } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
-
-const MINUTE = 60_000;
-/** Monday 2025-03-03 09:00 UTC. */
-const T0 = Date.parse('2025-03-03T09:00:00Z');
-const ALL_DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-/** A cloud in memory whose servers stay booting. */
-class BootingProvider implements CloudProvider {
-  readonly name = 'fake';
-  private readonly servers = new Map<string, ProvisionedServer>();
-  private n = 0;
-  async create(req: CreateRequest): Promise<ProvisionedServer> {
-    const found = [...this.servers.values()].find((s) => s.idempotencyKey === req.idempotencyKey);
-    if (found) return { ...found };
-    const s: ProvisionedServer = { id: `fake-${++this.n}`, sizeClass: req.sizeClass, status: 'booting', idempotencyKey: req.idempotencyKey, tags: scalerTags(req) };
-    this.servers.set(s.id, s);
-    return { ...s };
-  }
-  async delete(id: string): Promise<void> {
-    this.servers.delete(id);
-  }
-  async list(): Promise<ProvisionedServer[]> {
-    return [...this.servers.values()].map((s) => ({ ...s }));
-  }
-  async get(id: string): Promise<ProvisionedServer | undefined> {
-    const s = this.servers.get(id);
-    return s && { ...s };
-  }
-  async status(id: string): Promise<ProviderServerStatus> {
-    return this.servers.get(id)?.status ?? 'gone';
-  }
-}
 
 function config(): ScalerConfig {
   // 1000 units all day at 70 % of 500-unit servers: 3 servers; the forecast window is 6 + 1 min.
@@ -118,7 +85,7 @@ describe('scaler metrics on the gateway (real Redis)', () => {
     t = testRedis('scaler-metrics');
     const cfg = config();
     store = new Store(t.redis, { namespace: t.prefix.slice(0, -1), now: () => T0 });
-    const provider = new BootingProvider();
+    const provider = new MemoryCloud();
     connection = createRedis(t.url, { maxRetriesPerRequest: null, commandTimeout: null });
     jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
     const reconciler = new Reconciler({ store, jobs, provider, history: new DemandHistory(t.redis, store.ctx.keys.demandHistory), config: cfg, fadeMs: 5 * MINUTE });

@@ -8,55 +8,13 @@ import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
 import { ScalerJobs } from '../../scaler/jobs.js';
-import { scalerTags } from '../../scaler/providers/provider.js';
-import type { CloudProvider, CreateRequest, ProviderServerStatus, ProvisionedServer } from '../../scaler/providers/provider.js';
+import type { CloudProvider } from '../../scaler/providers/provider.js';
 import { Reconciler } from '../../scaler/reconcile.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { Store } from '../../src/state/store.js';
+import { ALL_DAYS, MemoryCloud, MINUTE, T0 } from '../helpers/scaler-fixtures.js';
 import { testRedis } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
-
-const MINUTE = 60_000;
-/** Monday 2025-03-03 09:00 UTC. */
-const T0 = Date.parse('2025-03-03T09:00:00Z');
-const ALL_DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-/** A cloud in memory: what the scaler created, found again by key. */
-class FakeProvider implements CloudProvider {
-  readonly name = 'fake';
-  private readonly servers = new Map<string, ProvisionedServer>();
-  private n = 0;
-
-  async create(req: CreateRequest): Promise<ProvisionedServer> {
-    const found = [...this.servers.values()].find((s) => s.idempotencyKey === req.idempotencyKey);
-    if (found) return { ...found };
-    const s: ProvisionedServer = { id: `fake-${++this.n}`, sizeClass: req.sizeClass, status: 'booting', idempotencyKey: req.idempotencyKey, tags: scalerTags(req) };
-    this.servers.set(s.id, s);
-    return { ...s };
-  }
-
-  async delete(id: string): Promise<void> {
-    this.servers.delete(id);
-  }
-
-  async list(): Promise<ProvisionedServer[]> {
-    return [...this.servers.values()].map((s) => ({ ...s }));
-  }
-
-  async get(id: string): Promise<ProvisionedServer | undefined> {
-    const s = this.servers.get(id);
-    return s && { ...s };
-  }
-
-  async status(id: string): Promise<ProviderServerStatus> {
-    return this.servers.get(id)?.status ?? 'gone';
-  }
-
-  /** A running server the scaler created earlier, under this id. */
-  adopt(id: string, key: string): void {
-    this.servers.set(id, { id, sizeClass: 'standard', status: 'running', idempotencyKey: key, tags: scalerTags({ sizeClass: 'standard', idempotencyKey: key }) });
-  }
-}
 
 function config(settings: Record<string, unknown> = {}): ScalerConfig {
   const parsed = parseScalerConfig({ classes: { standard: { min: 0, max: 10 } }, ...settings });
@@ -105,7 +63,7 @@ describe('scaler reconcile step (real Redis)', () => {
 
   it('an empty pool below the schedule minimum: provisions enqueued once, even by two replicas on the same tick', async () => {
     setup('reconcile-provision');
-    const provider = new FakeProvider();
+    const provider = new MemoryCloud();
     const cfg = config(scheduleOf(1000)); // 1000 units at 70 % of 500-unit servers: 3 servers
     const a = replica(provider, cfg);
     const b = replica(provider, cfg);
@@ -132,7 +90,7 @@ describe('scaler reconcile step (real Redis)', () => {
 
   it('a pool above demand: an old, empty managed server drained; a young one and a hand-added one never', async () => {
     setup('reconcile-drain');
-    const provider = new FakeProvider();
+    const provider = new MemoryCloud();
     const cfg = config({ classes: { standard: { min: 1, max: 10 } }, cooldowns: { scaleInAfterScaleIn: '30m' } });
     await addServer('old-1', 'fake', T0 - 2 * 60 * MINUTE);
     await addServer('hand-1', '', T0 - 3 * 60 * MINUTE);
@@ -157,7 +115,7 @@ describe('scaler reconcile step (real Redis)', () => {
 
   it('a pool of hand-added servers far above demand: none is ever drained', async () => {
     setup('reconcile-hand');
-    const provider = new FakeProvider();
+    const provider = new MemoryCloud();
     const cfg = config();
     for (const id of ['h1', 'h2', 'h3']) await addServer(id, '', T0 - 24 * 60 * MINUTE);
     await addServer('other-provider', 'scaleway', T0 - 24 * 60 * MINUTE);
@@ -172,7 +130,7 @@ describe('scaler reconcile step (real Redis)', () => {
 
   it('records the measured demand into the history at each step', async () => {
     setup('reconcile-history');
-    const provider = new FakeProvider();
+    const provider = new MemoryCloud();
     const cfg = config();
     await addServer('h1', '', T0 - 60 * MINUTE);
     const a = replica(provider, cfg);
@@ -196,7 +154,7 @@ describe('scaler reconcile step (real Redis)', () => {
 
   it('reports the provider servers the pool does not hold and no provision job is creating', async () => {
     setup('reconcile-orphans');
-    const provider = new FakeProvider();
+    const provider = new MemoryCloud();
     const cfg = config(scheduleOf(300)); // one server
     const a = replica(provider, cfg);
     const first = await a.reconciler.step(T0);
