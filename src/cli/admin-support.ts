@@ -6,6 +6,7 @@ import { AdminError, InvalidInputError } from '../admin/errors.js';
 import { ConfigError, loadSettings } from '../config/settings.js';
 import type { Settings } from '../config/settings.js';
 import { createRedis } from '../redis/connect.js';
+import { describeRedisTarget, redisTargetOf } from '../redis/target.js';
 import { Store } from '../state/store.js';
 import type { CliIO, Command } from './command.js';
 // Same codes as dispatch.ts; not imported from it, which would make an import cycle through the registry.
@@ -19,17 +20,6 @@ export class CliExit extends Error {
     readonly code: number,
   ) {
     super(message);
-  }
-}
-
-/** The URL as it may be printed: a password in it is replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
   }
 }
 
@@ -50,21 +40,22 @@ async function openSession(env: NodeJS.ProcessEnv): Promise<{ session: AdminSess
     if (err instanceof ConfigError) throw new CliExit(err.message, EXIT_USAGE);
     throw err;
   }
-  if (!settings.REDIS_URL) {
+  const target = redisTargetOf(settings);
+  if (!target) {
     throw new CliExit(
-      'REDIS_URL is not set. This command changes the state of a running Amphi, so it needs the Redis that Amphi uses:\n' +
-        '  export REDIS_URL=redis://host:6379   (and AMPHI_POOL if the pool is not "default")',
+      'REDIS_URL is not set (nor REDIS_SENTINELS). This command changes the state of a running Amphi, so it needs the Redis that Amphi uses:\n' +
+        '  export REDIS_URL=redis://host:6379   (or REDIS_SENTINELS=host:26379,…; and AMPHI_POOL if the pool is not "default")',
       EXIT_USAGE,
     );
   }
   // One attempt, no background reconnects: a CLI should fail fast and exit.
-  const redis = createRedis(settings.REDIS_URL, { lazyConnect: true, retryStrategy: () => null, commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
+  const redis = createRedis(target, { lazyConnect: true, retryStrategy: () => null, commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
   redis.on('error', () => {}); // failures surface through the rejected commands below
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new CliExit(`cannot reach Redis at ${redactUrl(settings.REDIS_URL)}: ${(err as Error).message}`, EXIT_FAILURE);
+    throw new CliExit(`cannot reach Redis at ${describeRedisTarget(target)}: ${(err as Error).message}`, EXIT_FAILURE);
   }
   return { session: { store: new Store(redis, { pool: settings.AMPHI_POOL }), settings }, redis };
 }

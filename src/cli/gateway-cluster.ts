@@ -1,12 +1,14 @@
 // `amphi gateway --workers N`: N gateway processes sharing one port (node:cluster), so one
-// machine's cores all answer joins. The primary starts the private Redis when REDIS_URL is
-// unset (so every worker shares it), restarts a worker that dies, and aggregates the workers'
+// machine's cores all answer joins. The primary resolves the Redis once (a private one, when
+// allowed and none is configured, so every worker shares it) and hands it to the workers, restarts a worker that dies, and aggregates the workers'
 // metrics for /metrics, which any worker may be asked for.
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { resolveRedis } from '../redis/connect.js';
+import type { PrivateRedisPolicy } from '../redis/connect.js';
+import { redisTargetEnv } from '../redis/target.js';
 import type { CliIO } from './command.js';
+import { startupRedis, startupSettings } from './runtime.js';
 import { runUntilSignal } from './signals.js';
 
 const METRICS_REQUEST = 'amphi:metrics-request';
@@ -22,9 +24,9 @@ interface MetricsMessage {
 export const isGatewayWorker = (): boolean => cluster.isWorker;
 
 /** In the primary: forks the workers and serves their metrics requests until a signal. */
-export async function runGatewayPrimary(workers: number, io: CliIO): Promise<number> {
-  const redis = await resolveRedis(process.env, { log: (line) => io.stderr(`${line}\n`) });
-  const env = { REDIS_URL: redis.url };
+export async function runGatewayPrimary(workers: number, io: CliIO, privateRedis: PrivateRedisPolicy): Promise<number> {
+  const redis = await startupRedis(startupSettings(process.env), io, { privateRedis });
+  const env = redisTargetEnv(redis.target);
   const aggregator = new AggregatorRegistry();
   let stopping = false;
 

@@ -2,18 +2,23 @@
 // setting or a missing redis-server ends start-up with one clear message and exit code 2.
 import type { Redis } from 'ioredis';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { formatIssue, PolicyLoadError } from '../policy/index.js';
-import { createRedis, resolveRedis } from '../redis/connect.js';
+import { createRedis, RedisNotConfiguredError, resolveRedis, type PrivateRedisPolicy, type ResolvedRedis } from '../redis/connect.js';
 import { RedisNotInstalledError } from '../redis/private-redis.js';
+import type { RedisTarget } from '../redis/target.js';
 import { Store } from '../state/store.js';
 import type { CliIO } from './command.js';
 import { runUntilSignal, type RunUntilSignalOptions } from './signals.js';
 
 export interface Runtime {
   settings: Settings;
-  redisUrl: string;
+  /** The Redis every client of this process (and of its children) connects to. */
+  redisTarget: RedisTarget;
   redis: Redis;
   store: Store;
+  /** The process logger (LOG_LEVEL, on the io's stdout); each role logs through a child of it. */
+  log: Logger;
   /** Closes the connection, and stops the private redis-server if this process started one. */
   close(): Promise<void>;
 }
@@ -30,24 +35,40 @@ export function startupSettings(env: NodeJS.ProcessEnv): Settings {
   }
 }
 
-export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Runtime> {
-  const settings = startupSettings(env);
-  let resolved;
+export interface BootOptions {
+  /** Whether a private redis-server may stand in for an unconfigured Redis (redis/connect.ts). */
+  privateRedis: PrivateRedisPolicy;
+}
+
+/** The configured Redis, or a private one where allowed; a missing one is a StartupError. */
+export async function startupRedis(settings: Settings, io: CliIO, opts: BootOptions): Promise<ResolvedRedis> {
   try {
-    resolved = await resolveRedis(env, { log: (line) => io.stderr(`${line}\n`) });
+    return await resolveRedis(settings, { ...opts, log: (line) => io.stderr(`${line}\n`) });
   } catch (err) {
-    if (err instanceof RedisNotInstalledError) throw new StartupError(err.message);
+    if (err instanceof RedisNotInstalledError || err instanceof RedisNotConfiguredError) throw new StartupError(err.message);
     throw err;
   }
-  const redis = createRedis(resolved.url, { commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
-  const store = new Store(redis, { pool: settings.AMPHI_POOL });
+}
+
+export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO, opts: BootOptions): Promise<Runtime> {
+  const settings = startupSettings(env);
+  const resolved = await startupRedis(settings, io, opts);
+  const target = resolved.target;
+  const commandTimeout = settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS;
+  const redis = createRedis(target, { commandTimeout });
+  const replicas = settings.AMPHI_REDIS_WAIT_REPLICAS;
+  // A connection of its own for WAIT, which holds the connection it runs on (store.ts replicated).
+  const waiter = replicas > 0 ? createRedis(target, { commandTimeout }) : undefined;
+  const replication = waiter && { connection: waiter, replicas, timeoutMs: Math.floor(commandTimeout / 2) };
+  const store = new Store(redis, { pool: settings.AMPHI_POOL, ...(replication && { replication }) });
   return {
     settings,
-    redisUrl: resolved.url,
+    redisTarget: target,
     redis,
     store,
+    log: createLogger(settings.LOG_LEVEL, io.stdout),
     async close() {
-      await redis.quit().catch(() => redis.disconnect());
+      for (const client of [redis, waiter]) await client?.quit().catch(() => client.disconnect());
       await resolved.stop();
     },
   };
@@ -61,9 +82,10 @@ export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO): Promise<Ru
 export async function runRoles(
   io: CliIO,
   start: (runtime: Runtime) => Promise<Array<{ stop(): Promise<void> }>>,
-  opts: Omit<RunUntilSignalOptions, 'timeout'> = {},
+  opts: Omit<RunUntilSignalOptions, 'timeout'> & BootOptions,
 ): Promise<number> {
-  const runtime = await bootRuntime(process.env, io);
+  const { privateRedis, ...untilSignal } = opts;
+  const runtime = await bootRuntime(process.env, io, { privateRedis });
   const roles = await start(runtime);
   const ms = runtime.settings.AMPHI_SHUTDOWN_TIMEOUT_MS;
   const onExpired = (): void => io.stderr(`amphi: shutdown did not finish within ${ms} ms (AMPHI_SHUTDOWN_TIMEOUT_MS); exiting with code 1\n`);
@@ -72,7 +94,7 @@ export async function runRoles(
       for (const role of roles) await role.stop();
       await runtime.close();
     },
-    { ...opts, timeout: { ms, onExpired } },
+    { ...untilSignal, timeout: { ms, onExpired } },
   );
 }
 

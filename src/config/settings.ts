@@ -3,6 +3,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALL_ALGORITHMS, type ChecksumAlgorithm } from '../bbb/checksum.js';
+import { parseHostPorts } from '../redis/target.js';
 
 // Every setting of every role, from the environment and an optional YAML file
 // (AMPHI_CONFIG). The environment wins over the file. A bad value stops start-up with a
@@ -12,6 +13,19 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const csv = z
   .string()
   .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+
+/** A yes/no setting: 1, true, 0 or false. */
+const flag = z.enum(['1', 'true', '0', 'false']).transform((v) => v === '1' || v === 'true');
+
+/** REDIS_SENTINELS: host:port,host:port (IPv6 in brackets). */
+const hostPorts = z.string().transform((text, ctx) => {
+  try {
+    return parseHostPorts(text);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const algorithms = csv.pipe(
   z
@@ -32,11 +46,19 @@ function isTrustSetting(value: string): boolean {
 }
 
 export const SETTINGS = {
-  REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use; unset: a private redis-server is started' },
+  REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use (rediss:// for TLS); gateway, poller and scaler need it or REDIS_SENTINELS' },
+  REDIS_SENTINELS: { schema: hostPorts.optional(), help: 'Redis through Sentinel instead of REDIS_URL: sentinels as host:port,host:port ([IPv6]:port)' },
+  REDIS_SENTINEL_MASTER: { schema: z.string().min(1).default('mymaster'), help: 'name of the master the sentinels monitor' },
+  REDIS_PASSWORD: { schema: z.string().optional(), help: 'password of the Redis servers (one in REDIS_URL wins)' },
+  REDIS_SENTINEL_PASSWORD: { schema: z.string().optional(), help: 'password of the sentinels' },
+  REDIS_TLS: { schema: flag.default('false'), help: 'TLS to Redis and to the sentinels (true/false; rediss:// implies it)' },
+  AMPHI_PRIVATE_REDIS: { schema: flag.default('0'), help: 'with neither REDIS_URL nor REDIS_SENTINELS, let gateway, poller and scaler start a private redis-server (development only)' },
+  AMPHI_REDIS_WAIT_REPLICAS: { schema: int(0, 16).default(0), help: 'replicas that must hold a create (WAIT) before it is answered: no acknowledged meeting is lost in a failover (docs/redis.md)' },
   AMPHI_REDIS_COMMAND_TIMEOUT_MS: { schema: int(50).default(2000), help: 'a Redis command without a reply by then fails (a stalled Redis never hangs a request)' },
   AMPHI_POOL: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('default'), help: 'pool name (Redis hash tag)' },
   HOST: { schema: z.string().default('127.0.0.1'), help: 'address the gateway listens on' },
   PORT: { schema: int(0, 65535).default(8090), help: 'port the gateway listens on' },
+  AMPHI_METRICS_PORT: { schema: int(0, 65535).default(9465), help: "port of the /metrics and /health of amphi poller and amphi scaler, on HOST (0: off)" },
   AMPHI_PUBLIC_URL: { schema: z.string().url().optional(), help: 'public base URL of the gateway (index apiUrl, error redirects)' },
   AMPHI_SECRET: { schema: csv.optional(), help: 'shared secret(s) of the default tenant, comma-separated for rotation' },
   AMPHI_JWT_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), help: 'HS256 key for the /admin API; unset: /admin is off' },
@@ -99,6 +121,14 @@ function readFile(path: string): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
+/** Settings valid one by one that contradict each other. */
+function conflicts(s: Settings): string[] {
+  if (s.REDIS_URL && s.REDIS_SENTINELS) {
+    return ['REDIS_URL and REDIS_SENTINELS are both set: give one, REDIS_URL for a single Redis or REDIS_SENTINELS for a Sentinel group'];
+  }
+  return [];
+}
+
 /** Reads and validates every setting; throws ConfigError naming each bad one. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const file = env.AMPHI_CONFIG ? readFile(env.AMPHI_CONFIG) : {};
@@ -110,8 +140,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : file[name] === undefined ? undefined : String(file[name]);
     const parsed = (spec.schema as z.ZodTypeAny).safeParse(raw);
     if (parsed.success) out[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    // A URL that does not parse may still hold a password: never echoed.
+    else problems.push(`${name}=${name === 'REDIS_URL' ? '(hidden)' : JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
+  if (problems.length === 0) problems.push(...conflicts(out as Settings));
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return out as Settings;
 }

@@ -174,7 +174,7 @@ describe('amphi servers / tenants / token (real Redis)', () => {
       vi.stubEnv('REDIS_URL', '');
       for (const argv of [['servers', 'list'], ['tenants', 'list']]) {
         expect(await amphi(...argv)).toBe(2);
-        expect(io.err).toMatch(/REDIS_URL is not set.*running Amphi/s);
+        expect(io.err).toMatch(/REDIS_URL is not set \(nor REDIS_SENTINELS\).*running Amphi/s);
         expect(io.out).toBe('');
       }
     });

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisNotInstalledError, startPrivateRedis } from '../../src/redis/private-redis.js';
-import { createRedis, resolveRedis } from '../../src/redis/connect.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { createRedis, RedisNotConfiguredError, resolveRedis } from '../../src/redis/connect.js';
 
 const NOT_INSTALLED =
   'redis-server was not found on PATH; install it with `apt-get install redis-server` (Debian/Ubuntu), ' +
@@ -112,29 +113,37 @@ describe('resolveRedis', () => {
   it('uses REDIS_URL as given and starts nothing', async () => {
     const lines: string[] = [];
     // A binary that cannot exist: if resolveRedis tried to start a server, this would throw.
-    const resolved = await resolveRedis(
-      { REDIS_URL: 'redis://127.0.0.1:1/3', PATH: '' },
-      { log: (l) => lines.push(l), binary: path.join(scratch, 'absent') },
-    );
-    expect(resolved).toMatchObject({ url: 'redis://127.0.0.1:1/3', private: false });
+    const resolved = await resolveRedis(loadSettings({ REDIS_URL: 'redis://127.0.0.1:1/3' }), {
+      privateRedis: 'fallback',
+      log: (l) => lines.push(l),
+      binary: path.join(scratch, 'absent'),
+    });
+    expect(resolved).toMatchObject({ target: { kind: 'url', url: 'redis://127.0.0.1:1/3' }, private: false });
     await resolved.stop();
     expect(lines).toEqual([]);
   });
 
-  it('starts a private server when REDIS_URL is unset, says so, and stops it', async () => {
+  it('starts a private server when no Redis is configured, says so, and stops it', async () => {
     const lines: string[] = [];
-    const resolved = await resolveRedis({ PATH: process.env.PATH }, { log: (l) => lines.push(l) });
+    const resolved = await resolveRedis(loadSettings({}), { privateRedis: 'fallback', log: (l) => lines.push(l) });
+    const url = resolved.target.kind === 'url' ? resolved.target.url : '';
     try {
       expect(resolved.private).toBe(true);
-      expect(lines).toEqual([`amphi: REDIS_URL unset, started a private redis-server on ${resolved.url}`]);
-      const client = createRedis(resolved.url);
+      expect(lines).toEqual([`amphi: no Redis configured (REDIS_URL, REDIS_SENTINELS), started a private redis-server on ${url}`]);
+      const client = createRedis(resolved.target);
       expect(await client.ping()).toBe('PONG');
       client.disconnect();
     } finally {
       await resolved.stop();
     }
-    const port = Number(new URL(resolved.url).port);
-    expect(await tryConnect(port)).toBe('ECONNREFUSED');
+    expect(await tryConnect(Number(new URL(url).port))).toBe('ECONNREFUSED');
+  });
+
+  it('opt-in: refuses to start one unless AMPHI_PRIVATE_REDIS=1', async () => {
+    const absent = path.join(scratch, 'absent');
+    await expect(resolveRedis(loadSettings({}), { privateRedis: 'opt-in', binary: absent })).rejects.toThrow(RedisNotConfiguredError);
+    // Allowed: it tries to start one (and the absent binary says so).
+    await expect(resolveRedis(loadSettings({ AMPHI_PRIVATE_REDIS: '1' }), { privateRedis: 'opt-in', binary: absent })).rejects.toThrow(RedisNotInstalledError);
   });
 });
 

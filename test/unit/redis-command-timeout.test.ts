@@ -81,7 +81,7 @@ describe('Redis command timeout', () => {
   });
 
   it('is AMPHI_REDIS_COMMAND_TIMEOUT_MS in the runtime of the long-running roles', async () => {
-    const runtime = await bootRuntime({ REDIS_URL: relay.url, AMPHI_REDIS_COMMAND_TIMEOUT_MS: '150' }, capture());
+    const runtime = await bootRuntime({ REDIS_URL: relay.url, AMPHI_REDIS_COMMAND_TIMEOUT_MS: '150' }, capture(), { privateRedis: 'opt-in' });
     try {
       expect(runtime.redis.options.commandTimeout).toBe(150);
       expect(await runtime.redis.ping()).toBe('PONG');

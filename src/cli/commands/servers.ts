@@ -14,8 +14,8 @@ const SIZES = Object.entries(DEFAULT_SIZE_CLASSES)
 
 const USAGE = `Usage: amphi servers <subcommand> [options]
 
-Manages the BBB servers of the running Amphi: reaches its Redis through REDIS_URL (required)
-and the pool named by AMPHI_POOL (default "default").
+Manages the BBB servers of the running Amphi: reaches its Redis through REDIS_URL or
+REDIS_SENTINELS (one is required) and the pool named by AMPHI_POOL (default "default").
 
 Subcommands:
   add --url URL --secret S [options]   Add a server. Its API must answer a signed getMeetings

@@ -9,9 +9,10 @@ import type { CliIO } from '../command.js';
 
 const USAGE = `Usage: amphi tenants <subcommand> [options]
 
-Manages the tenants of the running Amphi: reaches its Redis through REDIS_URL (required) and
-the pool named by AMPHI_POOL (default "default"). A tenant's clients call
-/t/<name>/bigbluebutton/api/* or one of its host names, signing with one of its secrets.
+Manages the tenants of the running Amphi: reaches its Redis through REDIS_URL or
+REDIS_SENTINELS (one is required) and the pool named by AMPHI_POOL (default "default"). A
+tenant's clients call /t/<name>/bigbluebutton/api/* or one of its host names, signing with one
+of its secrets.
 
 Subcommands:
   add NAME --secret S [options]      Add a tenant (NAME: lowercase letters, digits, -)
