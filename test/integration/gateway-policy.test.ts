@@ -31,11 +31,11 @@ describe('capacity policy at create and join', () => {
     pool = undefined;
   });
 
-  async function setUp(servers = 2, capacity = 1000): Promise<{ pool: TestPool; gw: TestGateway; poller: Poller; warnings: string[] }> {
+  async function setUp(servers = 2, capacity = 1000): Promise<{ pool: TestPool; gw: TestGateway; poller: Poller; warnings: unknown[][] }> {
     pool = await startTestPool({ servers, capacity, label: 'policy' });
     const gw = await pool.startGateway();
-    const warnings: string[] = [];
-    const log = { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} };
+    const warnings: unknown[][] = [];
+    const log = { debug: () => {}, info: () => {}, warn: (...args: unknown[]) => warnings.push(args), error: () => {} };
     const poller = new Poller({ ...pollerSettings(pool.settings), store: pool.pollerStore(), policy: () => gw.gateway.policies.current(), log });
     return { pool, gw, poller, warnings };
   }
@@ -128,7 +128,10 @@ describe('capacity policy at create and join', () => {
     expect(await joinVia(gw, 'auto-1', admitted[42]!.userID)).toBe('ok'); // inside: a rejoin
     // Cameras came on after the joins: the meeting is flagged in the metrics and the logs.
     expect(await (await request(`${gw.url}/metrics`)).body.text()).toMatch(/amphi_meetings_over_curve\{server="sim00\d"\} 1/);
-    expect(warnings.join('\n')).toMatch(/default:auto-1 .* over the camera curve: 200 participants with 10 cameras/);
+    expect(warnings).toContainEqual([
+      expect.objectContaining({ tenant: 'default', meetingID: 'auto-1', participants: 200, cameras: 10 }),
+      expect.stringMatching(/over the camera curve/),
+    ]);
 
     for (const user of admitted.slice(1, 10)) await setCamera(server, user.sessionToken, false);
     await poller.pollOnce();

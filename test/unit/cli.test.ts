@@ -201,7 +201,7 @@ describe('runRoles', () => {
     const running = runRoles(io, async (rt) => {
       runtime = rt;
       return [{ stop: () => new Promise<void>(() => {}) }]; // a role that never finishes stopping
-    });
+    }, { privateRedis: 'opt-in' });
     try {
       await expect.poll(() => process.listenerCount('SIGTERM'), { timeout: 5_000 }).toBe(listening + 1);
       const signalled = Date.now();

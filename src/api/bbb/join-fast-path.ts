@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { API_PREFIX } from '../../bbb/request.js';
 import { renderFailed } from '../../bbb/responses.js';
 import { clientAddress } from '../http/client-address.js';
+import { forRequest, lazyRequestLog, nextRequestId } from '../http/request-log.js';
 import { type Answer, type Gateway, XML_HEADERS } from './context.js';
 import { answerBodiless, SERVICE_UNAVAILABLE } from './routes.js';
 
@@ -56,11 +57,12 @@ export function joinFastPath(gw: Gateway): (req: IncomingMessage, res: ServerRes
     const url = req.url ?? '';
     const q = url.indexOf('?');
     if (!isJoinPath(q === -1 ? url : url.slice(0, q))) return false;
-    answerBodiless(gw, { method: 'GET', url, host: req.headers.host, ...clientAddress(req, gw.trustProxy) }).then(
-      (answer) => write(res, answer, gw.log),
+    const log = lazyRequestLog(gw.log, nextRequestId());
+    answerBodiless(forRequest(gw, log), { method: 'GET', url, host: req.headers.host, ...clientAddress(req, gw.trustProxy) }).then(
+      (answer) => write(res, answer, log),
       (err: unknown) => {
-        gw.log.error({ err }, 'BBB API request failed');
-        write(res, { xml: renderFailed(SERVICE_UNAVAILABLE), outcome: 'internalError' }, gw.log);
+        log.error({ err }, 'BBB API request failed');
+        write(res, { xml: renderFailed(SERVICE_UNAVAILABLE), outcome: 'internalError' }, log);
       },
     );
     return true;

@@ -5,6 +5,7 @@ import { API_PREFIX, bodyKindAllowed, bodyKindOf, callNameOf, parseBbbRequest, s
 import { renderFailed } from '../../bbb/responses.js';
 import type { BbbMessage } from '../../bbb/types.js';
 import { clientAddress } from '../http/client-address.js';
+import { forRequest } from '../http/request-log.js';
 import { apiIndex, CALLS, type CallSpec, REQUEST_NOT_RECOGNIZED } from './calls/index.js';
 import { joinError } from './calls/join.js';
 import { type Answer, type Call, type Gateway, XML_HEADERS } from './context.js';
@@ -270,18 +271,18 @@ export async function bbbRoutes(app: FastifyInstance, opts: { gateway: Gateway }
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: settings.AMPHI_FORM_BODY_LIMIT }, keep);
 
   app.addHook('onRequest', async (req, reply) => {
-    const early = await screenIncoming(gw, incoming(req));
+    const early = await screenIncoming(forRequest(gw, req.log), incoming(req));
     // The unread body is not wanted: close the connection rather than drain it.
     if (early) return send(reply.header('connection', 'close'), early);
   });
 
-  app.setErrorHandler(async (err, _req, reply) => {
-    const answer = fastifyErrorAnswer(gw, err as { statusCode?: number });
+  app.setErrorHandler(async (err, req, reply) => {
+    const answer = fastifyErrorAnswer(forRequest(gw, req.log), err as { statusCode?: number });
     gw.metrics.answered('unknown', answer.outcome, 0);
     return send(reply.header('connection', 'close'), answer);
   });
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => send(reply, await answerIncoming(gw, incoming(req)));
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => send(reply, await answerIncoming(forRequest(gw, req.log), incoming(req)));
 
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
   for (const path of [API_PREFIX, `${API_PREFIX}/*`]) {

@@ -4,7 +4,6 @@ import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
 import { startGatewayRole, startPollerRole } from '../roles.js';
 import { runRoles, withStartupErrors } from '../runtime.js';
-import { jsonLineLog } from './poller.js';
 
 export const allCommand: Command = {
   name: 'all',
@@ -12,7 +11,9 @@ export const allCommand: Command = {
   usage: `Usage: amphi all
 
 The gateway (BBB API on HOST:PORT, /metrics, /health, /ready, /admin) and the poller in one
-process, sharing one Redis connection. Configuration comes from the environment (or the YAML
+process, sharing one Redis connection, one capacity policy watch and the gateway's /metrics
+(AMPHI_METRICS_PORT is not used): REDIS_URL or REDIS_SENTINELS, else a private
+redis-server started for this process. Configuration comes from the environment (or the YAML
 file named by AMPHI_CONFIG):
 
 ${settingsHelp()}
@@ -20,9 +21,9 @@ ${settingsHelp()}
   run: (argv, io) =>
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
-      return runRoles(io, async (runtime) => [
-        await startGatewayRole(runtime, io),
-        await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout)),
-      ]);
+      return runRoles(io, async (runtime) => {
+        const gateway = await startGatewayRole(runtime, io);
+        return [gateway, await startPollerRole(runtime, io, { gateway: gateway.gateway })];
+      }, { privateRedis: 'fallback' });
     }),
 };

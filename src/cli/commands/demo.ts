@@ -36,8 +36,8 @@ meetings, participants and cameras, the pool's headroom, request rates and refus
 Stops after --duration seconds or on Ctrl-C, and prints a summary.
 
 While it runs, any BBB client can talk to the gateway (URL and secret are printed).
-Redis: REDIS_URL if set (the demo then uses a pool of its own and deletes it at the end),
-otherwise a private redis-server.
+Redis: REDIS_URL or REDIS_SENTINELS if set (the demo then uses a pool of its own and deletes
+it at the end), otherwise a private redis-server.
 
 Options:
   -n, --servers N            Simulated servers (default 8, at most ${MAX_SERVERS})
@@ -86,11 +86,11 @@ Options:
       env.AMPHI_POLL_INTERVAL_MS ||= '1000';
       env.AMPHI_POLL_TIMEOUT_MS ||= '900';
       env.AMPHI_RESERVATION_FADE_MS ||= String(Math.max(1000, Math.round((10 * 60_000) / speed)));
-      const sharedRedis = Boolean(process.env.REDIS_URL?.trim());
+      const sharedRedis = Boolean(process.env.REDIS_URL?.trim() || process.env.REDIS_SENTINELS?.trim());
       // On a Redis others use, a pool of our own: nothing of theirs is read, placed on or deleted.
       if (sharedRedis && !process.env.AMPHI_POOL) env.AMPHI_POOL = `demo-${randomBytes(4).toString('hex')}`;
 
-      const runtime = await bootRuntime(env, io);
+      const runtime = await bootRuntime(env, io, { privateRedis: 'fallback' });
       let demo: Demo | undefined;
       let view: LiveView | undefined;
       let stopWhen: StopWhen | undefined;

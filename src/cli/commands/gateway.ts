@@ -22,7 +22,9 @@ export const gatewayCommand: Command = {
   usage: `Usage: amphi gateway [--workers N|auto]
 
 Serves the BBB API on HOST:PORT for every tenant (by host name, or under /t/<tenant>/), with
-placement on the pool kept in Redis.
+placement on the pool kept in Redis. Stateless: every replica must share one Redis, so it
+needs REDIS_URL or REDIS_SENTINELS and exits with code 2 without them (AMPHI_PRIVATE_REDIS=1
+starts a private redis-server instead, for development). See docs/redis.md.
 
 Options:
   -w, --workers N|auto  gateway processes sharing the port (default 1; auto: one per core).
@@ -37,7 +39,7 @@ ${settingsHelp()}
     withStartupErrors(io, async () => {
       const { values } = parseArgs({ args: argv, options: { workers: { type: 'string', short: 'w' } }, strict: true, allowPositionals: false });
       const workers = parseWorkers(values.workers);
-      if (workers > 1 && !isGatewayWorker()) return runGatewayPrimary(workers, io);
-      return runRoles(io, async (runtime) => [await startGatewayRole(runtime, io)]);
+      if (workers > 1 && !isGatewayWorker()) return runGatewayPrimary(workers, io, 'opt-in');
+      return runRoles(io, async (runtime) => [await startGatewayRole(runtime, io)], { privateRedis: 'opt-in' });
     }),
 };

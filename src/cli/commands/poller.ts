@@ -1,18 +1,10 @@
 // `amphi poller`: polls every server of the pool and writes measured load and health into
 // Redis. Several replicas may run; each server is polled by one of them at a time.
 import { parseArgs } from 'node:util';
-import { settingsHelp, type Settings } from '../../config/settings.js';
-import type { PollerLog } from '../../poller/poller.js';
+import { settingsHelp } from '../../config/settings.js';
 import type { Command } from '../command.js';
-import { jsonLines } from '../json-lines.js';
 import { startPollerRole } from '../roles.js';
 import { runRoles, withStartupErrors } from '../runtime.js';
-
-/** The poller's log: JSON lines in pino's shape, filtered by LOG_LEVEL. */
-export function jsonLineLog(level: Settings['LOG_LEVEL'], write: (line: string) => void): PollerLog {
-  const line = jsonLines('amphi-poller', level, write);
-  return { debug: (msg) => line('debug', msg), info: (msg) => line('info', msg), warn: (msg) => line('warn', msg), error: (msg) => line('error', msg) };
-}
 
 export const pollerCommand: Command = {
   name: 'poller',
@@ -26,8 +18,12 @@ in a row and online again after AMPHI_ONLINE_AFTER good ones, and disables a cor
 once it has no meetings left. If Redis loses its data, the next round writes back the servers
 and tenants this process knew and re-pins every running meeting.
 
-Logs JSON lines on stdout: one per round at debug level, at info when a server changed health
-or meetings were re-pinned or forgotten. Configuration comes from the environment (or the YAML
+Needs the Redis the gateways use: REDIS_URL or REDIS_SENTINELS; without them it exits with
+code 2 (AMPHI_PRIVATE_REDIS=1 starts a private redis-server instead, for development).
+
+Serves Prometheus metrics on http://HOST:AMPHI_METRICS_PORT/metrics (and /health; port 0: off;
+see docs/metrics.md). Logs JSON lines (pino, LOG_LEVEL) on stdout: one per round at debug level,
+at info when a server changed health or meetings were re-pinned or forgotten. Configuration comes from the environment (or the YAML
 file named by AMPHI_CONFIG):
 
 ${settingsHelp()}
@@ -35,8 +31,9 @@ ${settingsHelp()}
   run: (argv, io) =>
     withStartupErrors(io, async () => {
       parseArgs({ args: argv, options: {}, strict: true, allowPositionals: false });
-      return runRoles(io, async (runtime) => [await startPollerRole(runtime, io, jsonLineLog(runtime.settings.LOG_LEVEL, io.stdout))], {
+      return runRoles(io, async (runtime) => [await startPollerRole(runtime, io)], {
         onSignal: (signal) => io.stderr(`amphi poller: ${signal} received, finishing the current round\n`),
+        privateRedis: 'opt-in',
       });
     }),
 };
