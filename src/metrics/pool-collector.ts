@@ -1,23 +1,20 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Store } from '../state/store.js';
+import { scrapeGauges } from './scrape-gauges.js';
 
 // Pool gauges are read from Redis when Prometheus scrapes, so every replica reports the same
 // pool state and nothing is kept in step between scrapes. Per-server gauges reuse the names
 // ops know from bigbluebutton-exporter (bbb_*), with a `server` label.
 
 export function registerPoolCollector(registry: Registry, store: Store, fadeMs: number): void {
-  // prom-client collects metrics concurrently, so every gauge awaits the same snapshot pass.
-  let pass: Promise<void> | undefined;
-  const refresh = (): Promise<void> => (pass ??= collect().finally(() => (pass = undefined)));
-  const gauge = (name: string, help: string, labelNames: string[] = []) =>
-    // Every gateway worker reads the same pool from Redis: aggregated across workers, the
-    // first answer is the answer (a sum would count the pool once per worker).
-    new Gauge({ name, help, labelNames, registers: [registry], collect: refresh, aggregator: 'first' });
+  const gauge = scrapeGauges(registry, collect);
 
   const serverLoad = gauge('amphi_server_load', 'Measured load plus fading reservations, in load units', ['server']);
   const serverCapacity = gauge('amphi_server_capacity', 'Capacity of the server, in load units', ['server']);
   const serverOnline = gauge('amphi_server_online', '1 when the poller reaches the server', ['server']);
   const serverState = gauge('amphi_server_state', '1 for the state the server is in', ['server', 'state']);
+  // Joined on `server` to group any per-server gauge by size class.
+  const serverInfo = gauge('amphi_server_info', 'Always 1: the size class of the server', ['server', 'size_class']);
   const meetings = gauge('bbb_meetings', 'Meetings on the server', ['server']);
   const participants = gauge('bbb_meetings_participants', 'Participants on the server', ['server']);
   const voice = gauge('bbb_meetings_voice_participants', 'Voice participants on the server', ['server']);
@@ -32,7 +29,7 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
   const headroom = gauge('amphi_pool_headroom', 'Capacity left for new meetings on enabled online servers');
   const servers = gauge('amphi_pool_servers', 'Servers by health and state', ['health', 'state']);
 
-  const all = [serverLoad, serverCapacity, serverOnline, serverState, meetings, participants, voice, video, overCurve, servers];
+  const all = [serverLoad, serverCapacity, serverOnline, serverState, serverInfo, meetings, participants, voice, video, overCurve, servers];
   async function collect(): Promise<void> {
     const { servers: records, views } = await store.snapshot(fadeMs);
     for (const g of all) g.reset();
@@ -47,6 +44,7 @@ export function registerPoolCollector(registry: Registry, store: Store, fadeMs: 
       serverCapacity.set({ server: s.id }, s.capacity);
       serverOnline.set({ server: s.id }, s.health === 'online' ? 1 : 0);
       for (const state of ['enabled', 'cordoned', 'disabled']) serverState.set({ server: s.id, state }, s.state === state ? 1 : 0);
+      serverInfo.set({ server: s.id, size_class: s.sizeClass }, 1);
       meetings.set({ server: s.id }, s.meetings);
       participants.set({ server: s.id }, s.participants);
       voice.set({ server: s.id }, s.voice);

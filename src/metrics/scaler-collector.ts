@@ -42,9 +42,13 @@ class SnapshotMetric {
 }
 
 export function registerScalerCollector(registry: Registry, store: Store): void {
-  // prom-client asks every metric at once: they all await the same read.
+  // prom-client asks every metric at once: they all await the same read. A failed read (Redis
+  // down) exports nothing rather than failing the scrape: amphi_redis_up says why.
   let pass: Promise<ScalerMetricsSnapshot> | undefined;
-  const snapshot = (): Promise<ScalerMetricsSnapshot> => (pass ??= readScalerMetrics(store.ctx.redis, store.ctx.keys).finally(() => (pass = undefined)));
+  const snapshot = (): Promise<ScalerMetricsSnapshot> =>
+    (pass ??= readScalerMetrics(store.ctx.redis, store.ctx.keys)
+      .catch((): ScalerMetricsSnapshot => ({ actions: [], decisions: {} }))
+      .finally(() => (pass = undefined)));
   const metric = (name: string, help: string, type: SnapshotMetric['type'], samples: (s: ScalerMetricsSnapshot) => Sample[]) =>
     // The registry renders it through get(), as it does its own metrics.
     registry.registerMetric(new SnapshotMetric(name, help, type, async () => samples(await snapshot())) as unknown as Metric);
