@@ -2,6 +2,7 @@
 // DemandSource.demand() is synchronous and the store is in Redis, so the source holds a copy of
 // the announcements that may run soon and is refreshed before each reconcile step (`refresh`,
 // called by the scaler role right before Reconciler.step: src/cli/commands/scaler.ts).
+import type { LoadWeights } from '../../src/placement/load-model.js';
 import type { AnnouncedMeeting, AnnouncedSettings } from './announced.js';
 import { announcedMeetingsSource } from './announced.js';
 import type { Demand, DemandSource } from './demand.js';
@@ -25,6 +26,11 @@ export class AnnouncedStoreSource implements DemandSource {
     private readonly lookaheadMs: number,
     /** The reconcile's forecastClock, when it has one: the forecast asks in that clock's time. */
     private readonly clock: (now: number) => number = (now) => now,
+    /**
+     * The load weights learned from the servers' CPU (src/placement/cpu-load.ts rule 2), read
+     * at each refresh; undefined (or none learned yet): `settings.weights`, the policy's.
+     */
+    private readonly learned?: () => Promise<LoadWeights | undefined>,
   ) {
     this.source = announcedMeetingsSource([], settings);
   }
@@ -36,10 +42,10 @@ export class AnnouncedStoreSource implements DemandSource {
    * the error is thrown for the caller to log.
    */
   async refresh(now: number): Promise<number> {
-    const meetings = await this.read(this.clock(now), this.clock(now + this.lookaheadMs));
+    const [meetings, weights] = await Promise.all([this.read(this.clock(now), this.clock(now + this.lookaheadMs)), this.learned?.()]);
     this.source = announcedMeetingsSource(
       meetings.map((m) => ({ startsAt: m.startsAt, ...(m.endsAt !== undefined && { endsAt: m.endsAt }), participants: m.participants, cameras: m.cameras })),
-      this.settings,
+      { ...this.settings, weights: weights ?? this.settings.weights },
     );
     this.readAt = now;
     return meetings.length;

@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Settings } from '../config/settings.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { registerPoolCollector } from '../metrics/pool-collector.js';
 import { registerScalerCollector } from '../metrics/scaler-collector.js';
+import { registerTenantCollector } from '../metrics/tenant-collector.js';
+import { registerLoadModelCollector } from '../metrics/load-model-collector.js';
+import { registerRedisUp } from '../metrics/redis-up.js';
+import { countPolicyReloads } from '../metrics/policy-reloads.js';
 import { DEFAULT_POLICY_DIR, openWatchedPolicy, type PolicyStore } from '../policy/index.js';
 import type { Store } from '../state/store.js';
 import { LiveMeetingReads } from './bbb/live-reads.js';
@@ -19,7 +23,8 @@ import { BbbRateLimiter } from './bbb/rate-limit.js';
 import { TenantSizes } from './bbb/tenant-sizes.js';
 import { RateCounter } from '../state/rate-counter.js';
 import { trustProxy } from './http/client-address.js';
-import { logError } from './http/log-error.js';
+import { createLogger, roleLog } from '../log/logger.js';
+import { nextRequestId } from './http/request-log.js';
 import type { Gateway } from './bbb/context.js';
 
 /** How long a client may take to send one whole request, body included. */
@@ -34,8 +39,8 @@ export interface AppOptions {
   clusterMetrics?: () => Promise<string>;
   /** Loaded from AMPHI_POLICY_DIR (or the shipped policies/) and watched when not given. */
   policies?: PolicyStore;
-  /** Defaults to the settings' LOG_LEVEL. */
-  logger?: boolean;
+  /** The gateway role's logger; default: a process logger at LOG_LEVEL on stdout; false: none. */
+  logger?: FastifyBaseLogger | false;
   random?: () => number;
 }
 
@@ -50,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // Set once the gateway exists; until then every request goes to fastify.
   const fast: { path?: (req: IncomingMessage, res: ServerResponse) => boolean } = {};
   const trust = trustProxy(settings.AMPHI_TRUST_PROXY);
+  const log: FastifyBaseLogger | false = opts.logger ?? roleLog(createLogger(settings.LOG_LEVEL), 'gateway');
   const app = Fastify({
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
@@ -61,11 +67,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       server.requestTimeout = REQUEST_RECEIVE_TIMEOUT_MS;
       return server;
     },
-    logger: opts.logger === false || settings.LOG_LEVEL === 'silent' ? false : { level: settings.LOG_LEVEL, serializers: { err: logError } },
-    // A child logger and two log lines per request cost a fifth of join throughput; requests
-    // are counted and timed in metrics instead, and errors are still logged with their call.
+    ...(log === false ? { logger: false } : { loggerInstance: log }),
+    // Two log lines per request cost a fifth of join throughput; requests are counted and timed
+    // in metrics instead, and errors are logged with their call and request id (reqId).
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (logger) => logger,
+    genReqId: nextRequestId,
     // While closing, a request on a connection still open is served (with Connection: close) rather
     // than answered fastify's JSON 503, which no BBB client understands; /ready says 503 itself.
     return503OnClosing: false,
@@ -83,6 +89,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   if (!opts.policies) app.addHook('onClose', async () => policies.close());
   registerPoolCollector(metrics.registry, store, settings.AMPHI_RESERVATION_FADE_MS);
   registerScalerCollector(metrics.registry, store);
+  registerTenantCollector(metrics.registry, store);
+  registerLoadModelCollector(metrics.registry, store, () => policies.current().load.weights);
+  registerRedisUp(metrics.registry, opts.redis);
+  countPolicyReloads(metrics.registry, policies);
   const pool = new PoolView(store, {
     maxAgeMs: settings.AMPHI_SNAPSHOT_MS,
     fadeMs: settings.AMPHI_RESERVATION_FADE_MS,

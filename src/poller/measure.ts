@@ -118,7 +118,7 @@ export function measureServer(
  * server's measured load is max(model load, cpu × capacity) when `cpu` (fresh, 0..1) is known,
  * and every meeting's measured load is scaled by the same ratio, so that they still add up to
  * it and a young meeting's reservation fades against its share of the CPU. `modelLoad` keeps
- * the model's own figure (the calibration compares the two).
+ * the model's own figure.
  */
 export function withCpu(measured: MeasuredServer, capacity: number, cpu: number | undefined): MeasuredServer & { modelLoad: number } {
   const modelLoad = measured.totals.measuredLoad;

@@ -18,22 +18,21 @@ import type { PolledMeeting, ServerHealth, ServerRecord, ServerState, TenantReco
 import { ServerClients } from '../state/server-clients.js';
 import { mapLimit } from '../util/map-limit.js';
 import { Sleeper } from '../util/sleeper.js';
-import { CPU_FRESH_INTERVALS, freshCpu, type CalibrationServer } from '../placement/cpu-load.js';
+import { CPU_FRESH_INTERVALS, freshCpu } from '../placement/cpu-load.js';
+import { learnedWeights, type LoadObservation } from '../placement/learned-weights.js';
+import { DEFAULT_LOAD_WEIGHTS } from '../placement/load-model.js';
 import { measureServer, withCpu } from './measure.js';
 import { decodeCpuSample, encodeCpuSample, readCpu, type CpuReading } from './node-cpu.js';
 import type { PolledCpu } from '../state/types.js';
+import type { Log } from '../log/logger.js';
 
 /** What the poller needs of a server's API; BbbClient by default, a fake in tests. */
 export interface MeetingsSource {
   getMeetings(): Promise<MeetingInfo[]>;
 }
 
-export interface PollerLog {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+/** The poller's log: the role's pino logger, or a fake in tests. */
+export type PollerLog = Log;
 
 export interface PollerSettings {
   intervalMs: number;
@@ -102,8 +101,8 @@ export interface ServerPollResult {
   cpu?: number;
   /** Why its metrics URL gave no CPU figure this poll. */
   cpuError?: string;
-  /** What the calibration reads of it (polled). */
-  calibration?: CalibrationServer;
+  /** What it says of the load model: its counts and CPU, when this poll read its CPU (online). */
+  observation?: LoadObservation;
 }
 
 export interface RoundStats {
@@ -124,6 +123,8 @@ export interface RoundStats {
   repinned: number;
   /** Meetings no longer on their server (older than the grace) that were dropped. */
   forgotten: number;
+  /** Meetings above the camera curve on the servers this round polled. */
+  overCurve: number;
   /** Redis had lost its data and the poller wrote back what it knew. */
   restored: boolean;
   changes: ServerChange[];
@@ -248,23 +249,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-/** One line describing a round; the changes are what an operator looks for. */
-export function roundSummary(s: RoundStats): string {
-  const parts = [
-    `poll round: ${s.servers} servers, ${s.polled} polled, ${s.failed} failed, ${s.skipped} leased elsewhere, ` +
-      `${s.deferred} deferred in ${Math.round(s.durationMs)} ms`,
-  ];
-  if (s.errors > 0) parts.push(`${s.errors} store errors`);
-  if (s.restored) parts.push('state restored after a Redis data loss');
+/** A round's log fields: its counts, and the changes an operator looks for (only when there are some). */
+export function roundSummary(s: RoundStats): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    servers: s.servers,
+    polled: s.polled,
+    failed: s.failed,
+    leasedElsewhere: s.skipped,
+    deferred: s.deferred,
+    durationMs: Math.round(s.durationMs),
+  };
+  if (s.errors > 0) fields.storeErrors = s.errors;
+  if (s.restored) fields.restored = true;
   for (const to of ['offline', 'online', 'disabled'] as const) {
     const changed = s.changes.filter((c) => c.to === to);
-    if (changed.length > 0) {
-      parts.push(`${to}: ${changed.map((c) => (c.error ? `${c.server} (${c.error})` : c.server)).join(', ')}`);
-    }
+    if (changed.length > 0) fields[to] = changed.map((c) => (c.error ? { server: c.server, error: c.error } : { server: c.server }));
   }
-  if (s.repinned > 0) parts.push(`${s.repinned} meetings re-pinned`);
-  if (s.forgotten > 0) parts.push(`${s.forgotten} meetings forgotten`);
-  return parts.join('; ');
+  if (s.repinned > 0) fields.repinned = s.repinned;
+  if (s.forgotten > 0) fields.forgotten = s.forgotten;
+  return fields;
 }
 
 /** Whether a round deserves an info line rather than a debug one. */
@@ -327,7 +330,7 @@ export class Poller {
     await this.current;
     const leases = [...this.attempted.keys()].map((id) => `poll:${id}`);
     await this.store.releaseLocks(leases, this.owner).catch((err: unknown) => {
-      this.log.warn(`could not give back the poll leases: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.warn({ err }, 'could not give back the poll leases');
     });
   }
 
@@ -337,7 +340,7 @@ export class Poller {
       try {
         await this.pollOnce();
       } catch (err) {
-        this.log.error(`poll round failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.log.error({ err }, 'poll round failed');
       }
       const wait = this.opts.intervalMs - (performance.now() - started);
       if (this.running && wait > 0) await this.sleeper.sleep(wait);
@@ -366,25 +369,26 @@ export class Poller {
       durationMs: 0,
       repinned: 0,
       forgotten: 0,
+      overCurve: 0,
       restored,
       changes: [],
     };
     const tenantNames = new Set(tenants.map((t) => t.name));
-    // What the calibration reads of each server: its record as the round found it, then what
-    // this replica's poll of it learned.
-    const calibration = new Map(servers.map((s) => [s.id, this.calibrationView(s)]));
+    const weights = await this.loadWeights();
+    // What this replica's polls say of the load model; other replicas fold in their own.
+    const observations: LoadObservation[] = [];
     await mapLimit(servers, this.opts.concurrency, async (server, i) => {
-      const result = await this.pollServer(server, tenantNames, stats);
-      if (result.calibration) calibration.set(server.id, result.calibration);
+      const result = await this.pollServer(server, tenantNames, stats, weights);
+      if (result.observation) observations.push(result.observation);
       const known = memory[i]!;
       if (result.health !== undefined && result.health !== 'gone') known.health = result.health;
       if (result.state !== undefined && result.state !== 'gone') known.state = result.state;
       stats[result.outcome === 'error' ? 'errors' : result.outcome] += 1;
       this.notify(() => this.opts.onServer?.(result));
     });
-    await this.calibrate(servers, calibration);
+    await this.learnLoad(observations);
     stats.durationMs = performance.now() - started;
-    (isNoteworthy(stats) ? this.log.info : this.log.debug).call(this.log, roundSummary(stats));
+    this.log[isNoteworthy(stats) ? 'info' : 'debug'](roundSummary(stats), 'poll round');
     this.notify(() => this.opts.onRound?.(stats));
     return stats;
   }
@@ -403,8 +407,8 @@ export class Poller {
         if (!this.overCurve.has(ref)) {
           this.overCurve.add(ref);
           this.log.warn(
-            `meeting ${m.tenant}:${m.meetingID} on ${serverId} is over the camera curve: ` +
-              `${m.info.participantCount} participants with ${m.info.videoCount} cameras; new joins are held to the curve`,
+            { server: serverId, tenant: m.tenant, meetingID: m.meetingID, participants: m.info.participantCount, cameras: m.info.videoCount },
+            'meeting over the camera curve; new joins are held to the curve',
           );
         }
       } else {
@@ -415,7 +419,7 @@ export class Poller {
   }
 
   /** Never throws: one server's trouble (or a failed write) must not end the round. */
-  private async pollServer(server: ServerRecord, tenants: ReadonlySet<string>, stats: RoundStats): Promise<ServerPollResult> {
+  private async pollServer(server: ServerRecord, tenants: ReadonlySet<string>, stats: RoundStats, weights: LoadWeights): Promise<ServerPollResult> {
     const started = performance.now();
     const result = (outcome: ServerPollResult['outcome'], extra: Partial<ServerPollResult> = {}): ServerPollResult => ({
       server: server.id,
@@ -445,11 +449,13 @@ export class Poller {
       }
 
       const policy = this.opts.policy?.();
-      const { cpu, fields: cpuFields, error: cpuError } = this.cpuOf(server, await cpuRead);
-      const { totals, meetings, modelLoad } = withCpu(measureServer(infos, tenants, policy?.load.weights ?? opts.weights), server.capacity, cpu);
+      const reading = await cpuRead;
+      const { cpu, fields: cpuFields, error: cpuError } = this.cpuOf(server, reading);
+      const { totals, meetings, modelLoad } = withCpu(measureServer(infos, tenants, weights), server.capacity, cpu);
       const overCurveCount = policy ? this.flagOverCurve(server.id, meetings, policy) : 0;
       const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount, modelLoad, ...cpuFields }, meetings, opts, askedAt);
       stats.repinned += applied.repinned;
+      stats.overCurve += overCurveCount;
       stats.forgotten += applied.forgotten;
       if (server.health !== 'online' && applied.health === 'online') stats.changes.push({ server: server.id, to: 'online' });
       if (server.state === 'cordoned' && applied.state === 'disabled') stats.changes.push({ server: server.id, to: 'disabled' });
@@ -459,24 +465,17 @@ export class Poller {
         meetings: meetings.length,
         ...(cpu === undefined ? {} : { cpu }),
         ...(cpuError === undefined ? {} : { cpuError }),
-        calibration: { modelLoad, capacity: server.capacity, cpu: applied.health === 'online' ? cpu : undefined },
+        ...(reading?.kind === 'utilization' && applied.health === 'online' ? { observation: { ...totals, capacity: server.capacity, cpu: reading.cpu } } : {}),
       });
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      this.log.error(`poll of ${server.id}: store write failed: ${error}`);
-      return result('error', { error });
+      this.log.error({ server: server.id, err }, 'poll: store write failed');
+      return result('error', { error: err instanceof Error ? err.message : String(err) });
     }
   }
 
   /** How long a CPU reading counts (placement/cpu-load.ts): a few poll intervals. */
   private get cpuFreshMs(): number {
     return CPU_FRESH_INTERVALS * this.opts.intervalMs + this.opts.timeoutMs;
-  }
-
-  /** The server as the calibration reads it from its record (CPU only if fresh and online). */
-  private calibrationView(s: ServerRecord): CalibrationServer {
-    const cpu = s.health === 'online' ? freshCpu(s.cpu, s.cpuAt, this.store.ctx.now(), this.cpuFreshMs) : undefined;
-    return { modelLoad: s.modelLoad ?? s.measuredLoad, capacity: s.capacity, cpu };
   }
 
   /**
@@ -511,7 +510,7 @@ export class Poller {
     if (reading?.kind === 'baseline') {
       fields.cpuSample = encodeCpuSample(reading.sample);
       this.cpuRecovered(server);
-      this.log.debug(`CPU of ${server.id}: ${reading.reason}, no figure until the next poll`);
+      this.log.debug({ server: server.id, reason: reading.reason }, 'CPU: no figure until the next poll');
     } else if (reading?.kind === 'malformed') {
       error = reading.reason;
       this.cpuTrouble(server, reading.reason);
@@ -525,29 +524,37 @@ export class Poller {
   private cpuTrouble(server: ServerRecord, reason: string): void {
     const now = this.store.ctx.now();
     const last = this.cpuWarned.get(server.id);
-    const msg = `CPU of ${server.id} unknown: ${server.metricsUrl ?? ''} gave no usable node_cpu_seconds_total (${reason}); its load model alone measures it`;
-    if (last === undefined || now - last >= CPU_WARN_EVERY_MS) {
-      this.cpuWarned.set(server.id, now);
-      this.log.warn(msg);
-    } else {
-      this.log.debug(msg);
-    }
+    const msg = 'CPU unknown: the metrics URL gave no usable node_cpu_seconds_total; the load model alone measures the server';
+    const at = last === undefined || now - last >= CPU_WARN_EVERY_MS ? 'warn' : 'debug';
+    if (at === 'warn') this.cpuWarned.set(server.id, now);
+    this.log[at]({ server: server.id, reason }, msg);
   }
 
   private cpuRecovered(server: ServerRecord): void {
-    if (this.cpuWarned.delete(server.id)) this.log.info(`CPU of ${server.id} is readable again from ${server.metricsUrl ?? ''}`);
+    if (this.cpuWarned.delete(server.id)) this.log.info({ server: server.id }, 'CPU readable again from the metrics URL');
   }
 
   /**
-   * Folds the servers reporting CPU into the pool's reservation calibration (placement/cpu-load.ts
-   * rule 2). Every replica may: the EWMA is in time, so N replicas smooth as one. Never throws.
+   * The weights this round measures with: learned from the servers' CPU (placement/cpu-load.ts
+   * rule 2), else the policy's. Read once a round; a failed read falls back to the policy's.
    */
-  private async calibrate(servers: readonly ServerRecord[], views: ReadonlyMap<string, CalibrationServer>): Promise<void> {
-    if (!servers.some((s) => s.metricsUrl)) return;
+  private async loadWeights(): Promise<LoadWeights> {
+    const prior = this.opts.policy?.().load.weights ?? this.opts.weights ?? DEFAULT_LOAD_WEIGHTS;
     try {
-      await this.store.polls.updateCalibration(views.values());
+      return learnedWeights(await this.store.polls.learnedLoad(), prior, this.store.ctx.now()) ?? prior;
     } catch (err) {
-      this.log.warn(`could not update the reservation calibration: ${err instanceof Error ? err.message : String(err)}`);
+      this.log.warn({ err }, 'could not read the learned load model');
+      return prior;
+    }
+  }
+
+  /** Folds this round's observations into the learned load model. Never throws. */
+  private async learnLoad(observations: readonly LoadObservation[]): Promise<void> {
+    if (observations.length === 0) return;
+    try {
+      await this.store.polls.learnLoad(observations);
+    } catch (err) {
+      this.log.warn({ err }, 'could not update the learned load model');
     }
   }
 
@@ -568,8 +575,8 @@ export class Poller {
   private async restoreIfLost(): Promise<boolean> {
     if (!(await this.store.dataLost())) return false;
     this.log.warn(
-      `Redis lost the pool state: writing back ${this.lastServers.length} servers and ${this.lastTenants.length} tenants ` +
-        'from the last round; this round re-pins the meetings they run',
+      { servers: this.lastServers.length, tenants: this.lastTenants.length },
+      'Redis lost the pool state: writing back the servers and tenants of the last round; this round re-pins the meetings they run',
     );
     await this.store.restore(this.lastServers, this.lastTenants);
     return true;

@@ -33,7 +33,7 @@ export interface Keys {
    * profile, no hint asked), newest first, at most TENANT_SIZE_SAMPLES (tenantSizeSample).
    */
   tenantSizes(tenant: string): string;
-  /** The pool's reservation calibration learned from servers' CPU (hash: factor, at; placement/cpu-load.ts). */
+  /** The load model learned from servers' CPU (hash: sums, at; placement/learned-weights.ts). */
   calibration: string;
   tenants: string;
   lock(name: string): string;
@@ -62,6 +62,8 @@ export interface Keys {
   announcedData: string;
   /** One tenant's announced meeting refs, scored by start: its caps. */
   tenantAnnounced(tenant: string): string;
+  /** Written right before a WAIT, so the WAIT covers the writes before it (state/replication.ts). */
+  replicationMark: string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -99,6 +101,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     announced: `${prefix}announced`,
     announcedData: `${prefix}announced-data`,
     tenantAnnounced: (tenant) => `${prefix}tenant-announced:${tenant}`,
+    replicationMark: `${prefix}replication-mark`,
   };
 }
 

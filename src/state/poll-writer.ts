@@ -1,4 +1,4 @@
-import { calibrationSample, nextCalibration, type Calibration, type CalibrationServer } from '../placement/cpu-load.js';
+import { decodeStatistics, LEARNING_TAU_MS, observationSums, type LoadObservation, type LoadStatistics } from '../placement/learned-weights.js';
 import type { StoreContext } from './context.js';
 import { meetingRef, refTenant, TENANT_SIZE_SAMPLES } from './keys.js';
 import { runScript } from './scripts.js';
@@ -27,19 +27,9 @@ export interface PollApplied {
  */
 export const PENDING_WINDOW_MS = 15_000;
 
-// Folds a calibration sample in only if no other replica did since it was read (compare and set
-// on `at`): the loser's sample is as good as the winner's, so it is dropped, never double-counted.
-const SET_CALIBRATION = `
-if (redis.call('HGET', KEYS[1], 'at') or '') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'factor', ARGV[2], 'at', ARGV[3])
-return 1`;
-
-/** The calibration hash read back; undefined when absent or malformed. */
-export function decodeCalibration(h: Record<string, string> | undefined): Calibration | undefined {
-  if (!h?.factor || !h.at) return undefined;
-  const factor = Number(h.factor);
-  const at = Number(h.at);
-  return Number.isFinite(factor) && Number.isFinite(at) ? { factor, at } : undefined;
+/** The learned load model's statistics read back (HGETALL of keys.calibration); undefined when absent or malformed. */
+export function decodeLearnedLoad(h: Record<string, string> | undefined): LoadStatistics | undefined {
+  return decodeStatistics(h?.sums, h?.at);
 }
 
 /** Writes poll outcomes into the store; both steps are atomic Lua scripts. */
@@ -110,23 +100,20 @@ export class PollWriter {
     return { repinned, forgotten, health, state };
   }
 
-  /** The pool's reservation calibration (placement/cpu-load.ts), if one was learned. */
-  async calibration(): Promise<Calibration | undefined> {
-    return decodeCalibration(await this.ctx.redis.hgetall(this.ctx.keys.calibration));
+  /** The learned load model's statistics (placement/learned-weights.ts), if any were gathered. */
+  async learnedLoad(): Promise<LoadStatistics | undefined> {
+    return decodeLearnedLoad(await this.ctx.redis.hgetall(this.ctx.keys.calibration));
   }
 
   /**
-   * Folds the pool's current servers into the calibration (placement/cpu-load.ts rule 2); no
-   * change when none of them says enough. Returns the calibration in force afterwards.
+   * Folds this replica's observations of a round into the learned load model (placement/cpu-load.ts
+   * rule 2), atomically. Returns how many were usable (none: nothing is written).
    */
-  async updateCalibration(servers: Iterable<CalibrationServer>): Promise<Calibration | undefined> {
-    const prev = await this.calibration();
-    const sample = calibrationSample(servers);
-    if (sample === undefined) return prev;
-    const next = nextCalibration(prev, sample, this.ctx.now());
-    const { redis, keys } = this.ctx;
-    const done = await redis.eval(SET_CALIBRATION, 1, keys.calibration, prev === undefined ? '' : String(prev.at), String(next.factor), String(next.at));
-    return done === 1 ? next : this.calibration();
+  async learnLoad(observations: Iterable<LoadObservation>): Promise<number> {
+    const { sums, count } = observationSums(observations);
+    if (count === 0) return 0;
+    await runScript(this.ctx.redis, 'learn-load', [this.ctx.keys.calibration], [this.ctx.now(), LEARNING_TAU_MS, sums.join(',')]);
+    return count;
   }
 
   async failure(serverId: string, error: string, offlineAfter: number): Promise<ServerHealth | 'gone'> {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 // NOSCRIPT and gets it once with EVAL. Called directly rather than through ioredis'
 // defineCommand, whose extra promise chain cost a tenth of a join's CPU.
 
-export type ScriptName = 'place-meeting' | 'apply-poll' | 'poll-failed' | 'forget-meeting' | 'hold-lock' | 'release-lock' | 'count-join' | 'rate-limit' | 'refresh-meeting' | 'record-demand' | 'announce' | 'read-announced';
+export type ScriptName = 'place-meeting' | 'apply-poll' | 'poll-failed' | 'forget-meeting' | 'hold-lock' | 'release-lock' | 'count-join' | 'rate-limit' | 'refresh-meeting' | 'record-demand' | 'announce' | 'read-announced' | 'learn-load';
 
 export interface Script {
   lua: string;

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Announcements } from './announcements.js';
 import type { ServerView } from '../placement/choose.js';
+import type { LoadStatistics } from '../placement/learned-weights.js';
 import { reservedLoad, type ReservationTotals } from '../placement/reservations.js';
 import { decodeServer } from './codec.js';
 import type { StoreContext } from './context.js';
 import { keysFor } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
-import { calibrationFactor } from '../placement/cpu-load.js';
-import { decodeCalibration, PollWriter } from './poll-writer.js';
+import { decodeLearnedLoad, PollWriter } from './poll-writer.js';
+import { waitForReplicas, type ReplicationOptions } from './replication.js';
 import { runScript } from './scripts.js';
 import { ServerRegistry } from './server-registry.js';
 import { TenantRegistry } from './tenant-registry.js';
@@ -19,6 +20,8 @@ export interface StoreOptions {
   /** Key namespace; tests use their own so they never touch anything else. */
   namespace?: string;
   now?: () => number;
+  /** AMPHI_REDIS_WAIT_REPLICAS > 0: what replicated() waits on; unset, it returns at once. */
+  replication?: ReplicationOptions;
 }
 
 /** The Redis-backed state of one pool: servers, meetings, tenants, and poll outcomes. */
@@ -31,14 +34,21 @@ export class Store {
   /** Meetings announced by their creates, for the scaler's forecast. */
   readonly announcements: Announcements;
   private epoch: string | undefined;
+  private readonly replication: ReplicationOptions | undefined;
 
   constructor(redis: Redis, opts: StoreOptions = {}) {
+    this.replication = opts.replication;
     this.ctx = { redis, keys: keysFor(opts.pool ?? 'default', opts.namespace), now: opts.now ?? Date.now };
     this.servers = new ServerRegistry(this.ctx);
     this.meetings = new MeetingDirectory(this.ctx);
     this.tenants = new TenantRegistry(this.ctx);
     this.polls = new PollWriter(this.ctx);
     this.announcements = new Announcements(this.ctx);
+  }
+
+  /** Resolves once the configured replicas hold every write answered so far; throws a ReplicationError otherwise. */
+  async replicated(): Promise<void> {
+    if (this.replication) await waitForReplicas(this.replication, this.ctx.keys.replicationMark);
   }
 
   /**
@@ -72,12 +82,12 @@ export class Store {
    * from the reservation sums each server hash carries (placement/reservations.ts, the formula
    * place-meeting.lua applies too). One pipeline; the atomic placement step re-checks live.
    */
-  async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[]; calibration: number }> {
+  async snapshot(fadeMs: number): Promise<{ servers: ServerRecord[]; views: ServerView[]; learnedLoad: LoadStatistics | undefined }> {
     const { redis, keys } = this.ctx;
     const ids = await this.servers.ids();
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.server(id));
-    // The reservation calibration learned from the servers' CPU (placement/cpu-load.ts), same pass.
+    // The load model learned from the servers' CPU (placement/cpu-load.ts rule 2), same pass.
     pipeline.hgetall(keys.calibration);
     const results = (await pipeline.exec()) ?? [];
     const now = this.ctx.now();
@@ -91,8 +101,8 @@ export class Store {
       servers.push(s);
       views.push({ id, capacity: s.capacity, load: s.measuredLoad + reserved, state: s.state, health: s.health, tags: s.tags });
     });
-    const calibration = calibrationFactor(decodeCalibration(results[ids.length]?.[1] as Record<string, string> | undefined), now);
-    return { servers, views, calibration };
+    const learnedLoad = decodeLearnedLoad(results[ids.length]?.[1] as Record<string, string> | undefined);
+    return { servers, views, learnedLoad };
   }
 
   /**

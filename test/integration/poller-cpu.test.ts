@@ -1,12 +1,13 @@
 // Servers' own CPU, end to end: a simulated server exports node_exporter counters from its CPU
 // model, the poller reads them through its metrics URL, the measured load placement and the
-// scaler read becomes max(model, cpu × capacity), and the pool learns a reservation calibration.
+// scaler read becomes max(model, cpu × capacity), and the pool learns its load model's weights.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BbbClient } from '../../src/bbb/client.js';
 import { PoolView } from '../../src/api/bbb/pool-view.js';
 import { Placer } from '../../src/api/bbb/placer.js';
 import { rankServers, NO_TAGS } from '../../src/placement/choose.js';
-import { meetingLoad } from '../../src/placement/load-model.js';
+import { DEFAULT_LOAD_WEIGHTS, expectedMeetingLoad, meetingLoad } from '../../src/placement/load-model.js';
+import { learnedWeights, LEARNING_TAU_MS } from '../../src/placement/learned-weights.js';
 import { Poller, fetchMetricsText } from '../../src/poller/poller.js';
 import type { PollerOptions, ServerPollResult } from '../../src/poller/poller.js';
 import { parseNodeCpu } from '../../src/poller/node-cpu.js';
@@ -15,6 +16,7 @@ import { Store } from '../../src/state/store.js';
 import { addServer } from '../../src/admin/operations.js';
 import { Registry } from 'prom-client';
 import { registerPoolCollector } from '../../src/metrics/pool-collector.js';
+import { registerLoadModelCollector } from '../../src/metrics/load-model-collector.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
 
 const INTERVAL = 1000;
@@ -180,16 +182,82 @@ describe('poller reads servers’ CPU (real Redis, simulated servers)', () => {
     });
     expect(placed).toMatchObject({ outcome: 'placed', server: 'plain' });
 
-    // The pool's calibration: 1 moved toward CPU / model by an EWMA step; placement applies it.
-    const sample = (truth * 500) / model;
-    const factor = 1 + (1 - Math.exp(-1)) * (sample - 1);
-    expect(snap.calibration).toBeCloseTo(factor, 2);
-    expect((await store.polls.calibration())?.factor).toBeCloseTo(factor, 2);
+    // One observation of the load model so far: too little to learn from, so placement
+    // reserves with the policy's weights.
+    expect((await store.polls.learnedLoad())?.xtx[0]).toBe(1);
     const pool = new PoolView(store, { maxAgeMs: 0, fadeMs: BASE.fadeMs, algorithm: 'sha256', timeoutMs: 1000 });
     const placer = new Placer(store, pool, { choices: 2, fadeMs: BASE.fadeMs, random: () => 0 });
-    const byPlacer = await placer.place({ tenant: 'default', meetingID: 'calibrated', upstreamID: 'calibrated', need: 40, tags: NO_TAGS });
+    const byPlacer = await placer.place({ tenant: 'default', meetingID: 'sized', upstreamID: 'sized', expected: { participants: 30, cameras: 15 }, weights: DEFAULT_LOAD_WEIGHTS, tags: NO_TAGS });
     expect(byPlacer.outcome).toBe('placed');
-    expect((await store.meetings.get('default', 'calibrated'))?.reserved).toBeCloseTo(40 * factor, 6);
+    expect((await store.meetings.get('default', 'sized'))?.reserved).toBeCloseTo(expectedMeetingLoad(30, 15), 6);
+  });
+
+  it('learns the load model from the servers’ CPU: the poller measures with it and placement reserves with it', async () => {
+    for (const [i, sim] of sims.entries()) {
+      await store.servers.add({ id: `s${i}`, url: sim.apiUrl, secret: sim.secret, capacity: 500, metricsUrl: `${sim.baseUrl}/metrics` });
+    }
+    const [cams, lecture, mixed] = sims as [SimServer, SimServer, SimServer];
+    await classWithCameras(cams, 'class');
+    await new BbbClient({ apiUrl: lecture.apiUrl, secret: lecture.secret }).create([['name', 'Lecture'], ['meetingID', 'lecture']]);
+    lecture.addUsers('lecture', { count: 1, role: 'MODERATOR', cameras: 1 });
+    await classWithCameras(mixed, 'first');
+    const p = poller();
+    await p.pollOnce();
+    // Rounds with the pool changing between them: every server says something new each time.
+    for (let round = 1; round <= 5; round++) {
+      lecture.addUsers('lecture', { count: 15 });
+      cams.addUsers('class', { count: 1, cameras: 1 });
+      await new BbbClient({ apiUrl: mixed.apiUrl, secret: mixed.secret }).create([['name', `Room ${round}`], ['meetingID', `r${round}`]]);
+      mixed.addUsers(`r${round}`, { count: 10 + 3 * round });
+      now += INTERVAL;
+      simNow += 5000;
+      await p.pollOnce();
+    }
+    const stats = (await store.polls.learnedLoad())!;
+    // 5 rounds of 3 servers (the first had no CPU rate yet), decayed a little over their 5 s.
+    expect(stats.xtx[0]).toBeGreaterThan(14.9);
+    expect(stats.xtx[0]).toBeLessThanOrEqual(15);
+    const learned = learnedWeights(stats, DEFAULT_LOAD_WEIGHTS, now)!;
+    // The simulator's streams cost 1.6 % of a core each: 1 unit of a 500-unit 8-core server, 4× the policy's weight.
+    expect(learned.perStreamDelivered).toBeGreaterThan(0.7);
+    expect(learned.perStreamDelivered).toBeLessThan(1.3);
+    // Prometheus: the weights in force and the evidence behind them.
+    const registry = new Registry();
+    registerLoadModelCollector(registry, store, () => DEFAULT_LOAD_WEIGHTS);
+    const exposed = await registry.metrics();
+    const streamWeight = /^amphi_load_model_weight\{term="perStreamDelivered",source="learned"\} (\S+)$/m.exec(exposed);
+    expect(Number(streamWeight?.[1])).toBeCloseTo(learned.perStreamDelivered, 6);
+    expect(exposed).toMatch(/^amphi_load_model_observations 14\.9\d*$/m);
+
+    // The next round measures with the learned weights: the model now says what the CPU says.
+    now += INTERVAL;
+    simNow += 5000;
+    await p.pollOnce();
+    const heavy = (await store.servers.get('s0'))!;
+    expect(heavy.modelLoad! / (heavy.cpu! * 500)).toBeGreaterThan(0.85);
+    expect(heavy.modelLoad! / (heavy.cpu! * 500)).toBeLessThan(1.15);
+
+    // A camera class is reserved at what the CPU says it costs, not at the policy's figure.
+    const pool = new PoolView(store, { maxAgeMs: 0, fadeMs: BASE.fadeMs, algorithm: 'sha256', timeoutMs: 1000 });
+    const placer = new Placer(store, pool, { choices: 3, fadeMs: BASE.fadeMs, random: () => 0 });
+    const placed = await placer.place({ tenant: 'default', meetingID: 'cams', upstreamID: 'cams', expected: { participants: 20, cameras: 5 }, weights: DEFAULT_LOAD_WEIGHTS, tags: NO_TAGS });
+    expect(placed.outcome).toBe('placed');
+    const reserved = (await store.meetings.get('default', 'cams'))!.reserved;
+    expect(reserved).toBeCloseTo(expectedMeetingLoad(20, 5, learnedWeights((await store.polls.learnedLoad())!, DEFAULT_LOAD_WEIGHTS, now)!), 6);
+    expect(reserved).toBeGreaterThan(1.7 * expectedMeetingLoad(20, 5));
+  });
+
+  it('folds observations atomically: replicas at once lose nothing, old evidence decays in time', async () => {
+    const writers = [new Store(t.redis, { namespace: t.prefix.slice(0, -1), now: () => now }), store];
+    const observation = { meetings: 2, participants: 40, voice: 30, streamsDelivered: 100, capacity: 500, cpu: 0.4 };
+    await Promise.all(writers.flatMap((w) => Array.from({ length: 10 }, () => w.polls.learnLoad([observation]))));
+    expect((await store.polls.learnedLoad())?.xtx[0]).toBeCloseTo(20, 9);
+    expect((await store.polls.learnedLoad())?.xty[4]).toBeCloseTo(20 * 100 * 200, 6);
+    now += LEARNING_TAU_MS;
+    await store.polls.learnLoad([observation, { ...observation, cpu: 0.99 }]);
+    const after = (await store.polls.learnedLoad())!;
+    expect(after.xtx[0]).toBeCloseTo(20 * Math.exp(-1) + 1, 9);
+    expect(after.at).toBe(now);
   });
 
   it('a failed or malformed scrape leaves the CPU unknown and never fails the poll; a stale reading is cleared', async () => {
@@ -200,7 +268,8 @@ describe('poller reads servers’ CPU (real Redis, simulated servers)', () => {
     await store.servers.add({ id: 'xml', url: third.apiUrl, secret: third.secret, capacity: 500, metricsUrl: `${third.apiUrl}/getMeetings` });
     await classWithCameras(heavy, 'class');
     const warnings: string[] = [];
-    const log = { debug: () => {}, info: () => {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+    const line = (...args: unknown[]): number => warnings.push(JSON.stringify(args));
+    const log = { debug: () => {}, info: () => {}, warn: line, error: line };
 
     const results = new Map<string, ServerPollResult>();
     const p = poller({ log, onServer: (r) => results.set(r.server, r) });

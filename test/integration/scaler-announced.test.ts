@@ -6,6 +6,7 @@ import { SimulatedProvider } from '../../scaler/providers/simulated.js';
 import type { ReconcileResult } from '../../scaler/reconcile.js';
 import { startScalerRole } from '../../src/cli/commands/scaler.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { createLogger } from '../../src/log/logger.js';
 import { DEFAULT_LOAD_WEIGHTS, expectedMeetingLoad } from '../../src/placement/load-model.js';
 import { Store } from '../../src/state/store.js';
 import { capture } from '../helpers/cli-io.js';
@@ -26,7 +27,7 @@ describe('the scaler role and announced meetings', () => {
     expect(put).toEqual({ stored: true });
     const parsed = parseScalerConfig({ classes: { standard: { min: 0, max: 4 }, large: { min: 0, max: 2 } }, reconcileInterval: '1s', provisioningTime: '6m' });
     if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-    const runtime = { settings: loadSettings({ LOG_LEVEL: 'silent' }), redisUrl: t.url, redis: t.redis, store, close: async () => {} };
+    const runtime = { settings: loadSettings({ LOG_LEVEL: 'silent', AMPHI_METRICS_PORT: '0' }), log: createLogger('silent'), redisTarget: { kind: 'url' as const, url: t.url, tls: false }, redis: t.redis, store, close: async () => {} };
     const steps: ReconcileResult[] = [];
     const role = await startScalerRole(runtime, capture(), { file: 'test', config: parsed.config, providerSettings: { type: 'simulated' } }, new SimulatedProvider({ bootDelayMs: 0 }), {
       onStep: (r) => steps.push(r),

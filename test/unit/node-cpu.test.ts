@@ -1,16 +1,7 @@
-// The node_exporter CPU reading (poller/node-cpu.ts), the measured-load rule and the
-// calibration factor (placement/cpu-load.ts), the simulator's counters (sim-metrics.ts).
+// The node_exporter CPU reading (poller/node-cpu.ts), the measured-load rule
+// (placement/cpu-load.ts rule 1), the simulator's counters (sim-metrics.ts).
 import { describe, expect, it } from 'vitest';
-import {
-  CALIBRATION_MAX,
-  CALIBRATION_TAU_MS,
-  calibrationFactor,
-  calibrationSample,
-  freshCpu,
-  measuredServerLoad,
-  meetingScale,
-  nextCalibration,
-} from '../../src/placement/cpu-load.js';
+import { freshCpu, measuredServerLoad, meetingScale } from '../../src/placement/cpu-load.js';
 import { withCpu } from '../../src/poller/measure.js';
 import { cpuUtilization, decodeCpuSample, encodeCpuSample, parseLabels, parseNodeCpu, readCpu } from '../../src/poller/node-cpu.js';
 import { NodeCpuCounters } from '../../src/simulator/sim-metrics.js';
@@ -168,45 +159,6 @@ describe('measured load from CPU (placement/cpu-load.ts rule 1)', () => {
     expect(out.meetings.map((m) => m.measuredLoad)).toEqual([150, 100]);
     expect(withCpu(measured, 500, undefined).totals.measuredLoad).toBe(100);
     expect(withCpu(measured, 500, 0.1).meetings.map((m) => m.measuredLoad)).toEqual([60, 40]);
-  });
-});
-
-describe('reservation calibration (placement/cpu-load.ts rule 2)', () => {
-  it('is Σ cpu × capacity / Σ model over servers with a fresh CPU and a meaningful model load', () => {
-    expect(
-      calibrationSample([
-        { modelLoad: 100, capacity: 500, cpu: 0.4 }, // 200 by CPU
-        { modelLoad: 200, capacity: 1000, cpu: 0.4 }, // 400 by CPU
-        { modelLoad: 20, capacity: 500, cpu: 0.9 }, // 4 % of its capacity: says too little
-        { modelLoad: 300, capacity: 500, cpu: undefined }, // no CPU
-      ]),
-    ).toBeCloseTo(600 / 300, 12);
-    expect(calibrationSample([{ modelLoad: 10, capacity: 500, cpu: 0.5 }])).toBeUndefined();
-    expect(calibrationSample([])).toBeUndefined();
-  });
-
-  it('is smoothed in time from 1, bounded to [1, 4]', () => {
-    const first = nextCalibration(undefined, 2, 1000);
-    expect(first.factor).toBeCloseTo(1 + (1 - Math.exp(-1)), 12);
-    expect(first.at).toBe(1000);
-    // A tenth of τ later: a tenth-ish of the way.
-    const second = nextCalibration(first, 3, 1000 + CALIBRATION_TAU_MS / 10);
-    expect(second.factor).toBeCloseTo(first.factor + (1 - Math.exp(-0.1)) * (3 - first.factor), 12);
-    // No time: no change (a second replica folding the same round in).
-    expect(nextCalibration(second, 4, second.at).factor).toBe(second.factor);
-    // Bounds: a sample under the model never lowers it below 1; a huge one stops at 4.
-    expect(nextCalibration({ factor: 1, at: 0 }, 0.3, CALIBRATION_TAU_MS).factor).toBe(1);
-    let c = { factor: 1, at: 0 };
-    for (let i = 1; i <= 50; i++) c = nextCalibration(c, 100, i * CALIBRATION_TAU_MS);
-    expect(c.factor).toBeCloseTo(CALIBRATION_MAX, 9);
-    expect(c.factor).toBeLessThanOrEqual(CALIBRATION_MAX);
-  });
-
-  it('applies 1 when none was learned or it is a day old', () => {
-    expect(calibrationFactor(undefined, 0)).toBe(1);
-    expect(calibrationFactor({ factor: 2.5, at: 0 }, 60_000)).toBe(2.5);
-    expect(calibrationFactor({ factor: 2.5, at: 0 }, 25 * 3600_000)).toBe(1);
-    expect(calibrationFactor({ factor: 9, at: 0 }, 0)).toBe(CALIBRATION_MAX);
   });
 });
 

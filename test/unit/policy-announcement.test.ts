@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnnouncedStoreSource } from '../../scaler/forecast/announced-store.js';
-import { DEFAULT_LOAD_WEIGHTS, DEFAULT_SIZE_CLASSES, expectedMeetingLoad } from '../../src/placement/load-model.js';
+import { DEFAULT_LOAD_WEIGHTS, DEFAULT_SIZE_CLASSES, expectedMeetingLoad, type LoadWeights } from '../../src/placement/load-model.js';
 import { parseAnnouncedTime, readAnnouncement } from '../../src/policy/announcement.js';
 
 const HOUR = 3_600_000;
@@ -141,6 +141,18 @@ describe('AnnouncedStoreSource', () => {
     expect(asked).toEqual([[NOW, NOW + 15 * 60_000]]);
     expect(source.refreshedAt).toBe(NOW);
     expect(source.demand(NOW, NOW + 15 * 60_000)).toEqual({ total: expectedMeetingLoad(30, 5), byClass: {}, source: 'announced meetings' });
+  });
+
+  it('weighs the meetings with the weights learned from the servers’ CPU once there are some', async () => {
+    const meetings = [{ startsAt: NOW, endsAt: NOW + HOUR, participants: 30, cameras: 15 }];
+    let learned: LoadWeights | undefined = undefined;
+    const source = new AnnouncedStoreSource(async () => meetings, settings, HOUR, undefined, async () => learned);
+    await source.refresh(NOW);
+    expect(source.demand(NOW, NOW + HOUR).total).toBe(expectedMeetingLoad(30, 15));
+    learned = { ...DEFAULT_LOAD_WEIGHTS, perStreamDelivered: 1 };
+    await source.refresh(NOW + 60_000);
+    expect(source.demand(NOW, NOW + HOUR).total).toBe(expectedMeetingLoad(30, 15, learned));
+    expect(expectedMeetingLoad(30, 15, learned)).toBeGreaterThan(2 * expectedMeetingLoad(30, 15));
   });
 
   it('keeps its copy when a refresh fails', async () => {

@@ -1,4 +1,5 @@
 import { rankServers, type TagRequest } from '../../placement/choose.js';
+import { expectedMeetingLoad, type LoadWeights } from '../../placement/load-model.js';
 import type { PlaceOutcome, PlaceRequest } from '../../state/meeting-directory.js';
 import type { Store } from '../../state/store.js';
 import type { PoolView } from './pool-view.js';
@@ -13,8 +14,10 @@ export interface Placement {
   tenant: string;
   meetingID: string;
   upstreamID: string;
-  /** The model's expected load; placement multiplies it by the pool's calibration. */
-  need: number;
+  /** The meeting's expected size; placement weighs it with the pool's learned load model. */
+  expected: { participants: number; cameras: number };
+  /** The policy's load weights: the learned model's prior, and what is used until it has learned. */
+  weights: LoadWeights;
   tags: TagRequest;
   extra?: Record<string, unknown>;
   quotas?: PlaceRequest['quotas'];
@@ -42,9 +45,9 @@ export class Placer {
 
   private async attempt(p: Placement): Promise<PlaceOutcome> {
     const views = (await this.pool.placementViews()).filter((v) => !p.exclude?.has(v.id));
-    // Where servers report CPU above the model, reserve what the CPU says such a meeting costs
-    // (placement/cpu-load.ts rule 2): ranking and the atomic step use the same figure.
-    const need = p.need * (await this.pool.calibration());
+    // Where servers report CPU, reserve what the CPU says such a meeting costs (placement/cpu-load.ts
+    // rule 2): ranking and the atomic step use the same figure.
+    const need = expectedMeetingLoad(p.expected.participants, p.expected.cameras, await this.pool.loadWeights(p.weights));
     const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices);
     if (candidates.length === 0) return { outcome: 'none' };
     return this.store.meetings.place({

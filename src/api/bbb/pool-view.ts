@@ -1,6 +1,8 @@
 import { BbbClient } from '../../bbb/client.js';
 import type { ChecksumAlgorithm } from '../../bbb/checksum.js';
 import type { ServerView } from '../../placement/choose.js';
+import { learnedWeights, type LoadStatistics } from '../../placement/learned-weights.js';
+import type { LoadWeights } from '../../placement/load-model.js';
 import type { Store } from '../../state/store.js';
 import { ServerClients } from '../../state/server-clients.js';
 import type { ServerRecord } from '../../state/types.js';
@@ -20,14 +22,19 @@ export interface PoolViewOptions {
  * placement re-checks its choice live in Redis, so staleness never over-commits a server.
  */
 export class PoolView {
-  private readonly snapshot: CachedRead<{ servers: Map<string, ServerRecord>; views: ServerView[]; calibration: number }>;
+  private readonly snapshot: CachedRead<{ servers: Map<string, ServerRecord>; views: ServerView[]; learnedLoad: LoadStatistics | undefined }>;
+  /** The last weights solved, for the statistics and prior they were solved from. */
+  private solved: { stats: LoadStatistics | undefined; prior: LoadWeights; weights: LoadWeights } | undefined;
   private readonly clients: ServerClients<BbbClient>;
 
-  constructor(store: Store, opts: PoolViewOptions) {
+  constructor(
+    private readonly store: Store,
+    opts: PoolViewOptions,
+  ) {
     this.snapshot = new CachedRead(async () => {
-      const { servers, views, calibration } = await store.snapshot(opts.fadeMs);
+      const { servers, views, learnedLoad } = await store.snapshot(opts.fadeMs);
       this.clients.retain(new Set(servers.map((s) => s.id)));
-      return { servers: new Map(servers.map((s) => [s.id, s])), views, calibration };
+      return { servers: new Map(servers.map((s) => [s.id, s])), views, learnedLoad };
     }, opts.maxAgeMs);
     this.clients = new ServerClients(
       (server) => new BbbClient({ apiUrl: server.url, secret: server.secret, algorithm: opts.algorithm, timeoutMs: opts.timeoutMs }),
@@ -48,9 +55,18 @@ export class PoolView {
     return (await this.snapshot.get()).views;
   }
 
-  /** What new meetings' reservations are multiplied by (placement/cpu-load.ts rule 2); 1 when none learned. */
-  async calibration(): Promise<number> {
-    return (await this.snapshot.get()).calibration;
+  /**
+   * The load weights new meetings are reserved with: learned from the servers' CPU
+   * (placement/cpu-load.ts rule 2), or `prior` (the policy's) until enough is learned. Solved
+   * once per snapshot and policy, not per create.
+   */
+  async loadWeights(prior: LoadWeights): Promise<LoadWeights> {
+    const stats = (await this.snapshot.get()).learnedLoad;
+    const last = this.solved;
+    if (last !== undefined && last.stats === stats && last.prior === prior) return last.weights;
+    const weights = learnedWeights(stats, prior, this.store.ctx.now()) ?? prior;
+    this.solved = { stats, prior, weights };
+    return weights;
   }
 
   async onlineServers(): Promise<ServerRecord[]> {

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import type { ScalerConfig } from '../../../scaler/config.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { forecastWindowMs, type ScalerConfig } from '../../../scaler/config.js';
 import { AnnouncedStoreSource } from '../../../scaler/forecast/announced-store.js';
 import { parseScalerFile, SCALEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV } from '../../../scaler/file.js';
 import type { ProviderSettings } from '../../../scaler/file.js';
@@ -23,12 +24,15 @@ import { WebhookProvider } from '../../../scaler/providers/webhook.js';
 import { Reconciler } from '../../../scaler/reconcile.js';
 import type { ReconcileResult, ReconcilerOptions } from '../../../scaler/reconcile.js';
 import { settingsHelp } from '../../config/settings.js';
+import { roleLog } from '../../log/logger.js';
+import { registerRedisUp } from '../../metrics/redis-up.js';
+import { learnedWeights } from '../../placement/learned-weights.js';
 import { DEFAULT_LOAD_WEIGHTS, type LoadWeights } from '../../placement/load-model.js';
 import { DEFAULT_POLICY_DIR, loadPolicyDir, PolicyLoadError } from '../../policy/index.js';
 import { createRedis } from '../../redis/connect.js';
 import type { Store } from '../../state/store.js';
 import type { CliIO, Command } from '../command.js';
-import { jsonLines, type LineLevel } from '../json-lines.js';
+import { serveRoleMetrics } from '../roles.js';
 import { bootRuntime, runRoles, StartupError, startupSettings, withStartupErrors } from '../runtime.js';
 import type { Runtime } from '../runtime.js';
 
@@ -106,7 +110,7 @@ interface Parts {
 }
 
 /** One decision or job outcome as a log line: its event names the message, its fields follow. */
-type ScalerLog = (record: { event: string } & Record<string, unknown>, at?: LineLevel) => void;
+type ScalerLog = (record: { event: string } & Record<string, unknown>, at?: 'debug' | 'info' | 'warn' | 'error') => void;
 
 /**
  * A reconcile step that first reads the announced meetings (meta_amphi-start, recorded by the
@@ -128,7 +132,7 @@ class AnnouncedReconciler extends Reconciler {
     try {
       await this.announced.refresh(now);
     } catch (err) {
-      this.log?.({ event: 'scaler.announced-read-failed', error: err instanceof Error ? err.message : String(err) }, 'warn');
+      this.log?.({ event: 'scaler.announced-read-failed', err }, 'warn');
     }
     return super.step(now, opts);
   }
@@ -147,7 +151,7 @@ export interface ScalerTuning {
 
 function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: ScalerLog, tuning: ScalerTuning = {}): Parts {
   const store: Store = runtime.store;
-  const connection = createRedis(runtime.redisUrl, { maxRetriesPerRequest: null, commandTimeout: null });
+  const connection = createRedis(runtime.redisTarget, { maxRetriesPerRequest: null, commandTimeout: null });
   const jobs = new ScalerJobs({
     connection,
     store,
@@ -158,25 +162,28 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
     ...tuning.jobs,
     ...(log && {
       onEvent: (e: ScalerJobEvent) => {
-        log({ event: `scaler.job.${e.type}`, ...e }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 'warn' : 'info');
+        const { serverId, ...fields } = e;
+        log({ event: `scaler.job.${e.type}`, ...fields, ...(serverId !== undefined && { server: serverId }) }, e.outcome === 'failed' || e.outcome === 'boot-failed' ? 'warn' : 'info');
         // Counted in Redis for the gateway's /metrics (scaler/status.ts).
-        recordJobEvent(store.ctx.redis, store.ctx.keys, e).catch((err: unknown) => log({ event: 'scaler.metrics-failed', error: err instanceof Error ? err.message : String(err) }, 'warn'));
+        recordJobEvent(store.ctx.redis, store.ctx.keys, e).catch((err: unknown) => log({ event: 'scaler.metrics-failed', err }, 'warn'));
       },
-      onError: (err: Error) => log({ event: 'scaler.queue-error', error: err.message }, 'warn'),
+      onError: (err: Error) => log({ event: 'scaler.queue-error', err }, 'warn'),
     }),
   });
   const history = new DemandHistory(runtime.redis, store.ctx.keys.demandHistory);
   const { config } = setup;
   // Announced meetings, read before each step for the window plan() looks at (with a tick to spare).
+  const prior = setup.weights ?? DEFAULT_LOAD_WEIGHTS;
   const announced = new AnnouncedStoreSource(
     (from, to) => store.announcements.overlapping(from, to),
     {
-      weights: setup.weights ?? DEFAULT_LOAD_WEIGHTS,
+      weights: prior,
       classes: Object.fromEntries(Object.entries(config.classes).map(([name, c]) => [name, c.capacity])),
       defaultDurationMs: config.announced.defaultDuration,
     },
-    config.provisioningTime + 2 * config.reconcileInterval,
+    forecastWindowMs(config) + config.reconcileInterval,
     tuning.forecastClock,
+    async () => learnedWeights(await store.polls.learnedLoad(), prior, store.ctx.now()),
   );
   const reconciler = new AnnouncedReconciler(
     { store, jobs, provider, history, config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS, ...(tuning.forecastClock && { forecastClock: tuning.forecastClock }) },
@@ -219,6 +226,8 @@ export function formatPlan(result: ReconcileResult, provider: string): string {
 }
 
 export interface RunningScaler {
+  /** Where /metrics and /health are served (AMPHI_METRICS_PORT), unless it is 0. */
+  metricsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -229,8 +238,13 @@ export interface RunningScaler {
  */
 export async function startScalerRole(runtime: Runtime, io: CliIO, setup: ScalerSetup, provider: CloudProvider, tuning: ScalerTuning = {}): Promise<RunningScaler> {
   const owner = `${hostname()}:${process.pid}`;
-  const line = jsonLines('amphi-scaler', runtime.settings.LOG_LEVEL, io.stdout);
-  const log: ScalerLog = (record, at = 'info') => line(at, record.event, record);
+  const logger = roleLog(runtime.log, 'scaler');
+  const log: ScalerLog = (record, at = 'info') => logger[at](record, record.event);
+  // The process and its Redis, for probes and dashboards (its decisions go to Redis, for the gateways' /metrics).
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'amphi_' });
+  registerRedisUp(registry, runtime.redis);
+  const served = await serveRoleMetrics(registry, runtime.settings);
   const parts = assemble(runtime, setup, provider, true, log, tuning);
   const interval = setup.config.reconcileInterval;
   let timer: NodeJS.Timeout | undefined;
@@ -249,10 +263,10 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
       log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 'debug');
       // The step's status and counts for the gateway's /metrics (scaler/status.ts); a failure there is not the step's.
       await recordStep(runtime.redis, runtime.store.ctx.keys, result, setup.config, now).catch((err: unknown) =>
-        log({ event: 'scaler.metrics-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 'warn'),
+        log({ event: 'scaler.metrics-failed', tick: t, err }, 'warn'),
       );
     } catch (err) {
-      log({ event: 'scaler.step-failed', tick: t, error: err instanceof Error ? err.message : String(err) }, 'error');
+      log({ event: 'scaler.step-failed', tick: t, err }, 'error');
     }
   };
   const schedule = (): void => {
@@ -264,20 +278,22 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
     }, next - now);
   };
   running = tick().finally(schedule);
-  io.stderr(`amphi scaler ${owner}: pool '${runtime.settings.AMPHI_POOL}', provider ${provider.name}, reconciling every ${interval} ms (${setup.file})\n`);
+  io.stderr(`amphi scaler ${owner}: pool '${runtime.settings.AMPHI_POOL}', provider ${provider.name}, reconciling every ${interval} ms (${setup.file})${served ? `; metrics on ${served.address}/metrics` : ''}\n`);
   return {
+    ...(served && { metricsAddress: served.address }),
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
       await parts.close();
+      await served?.close();
     },
   };
 }
 
 /** `--dry-run`: one step that changes nothing, its plan on stdout. */
 async function dryRun(io: CliIO, setup: ScalerSetup, provider: CloudProvider): Promise<number> {
-  const runtime = await bootRuntime(process.env, io);
+  const runtime = await bootRuntime(process.env, io, { privateRedis: 'opt-in' });
   try {
     const parts = assemble(runtime, setup, provider, false);
     try {
@@ -301,7 +317,10 @@ Every reconcileInterval, reads the pool, the scaler's jobs in flight and the pro
 forecasts the demand (schedule minima, the weekly profile learned from the measured demand) and
 queues the servers to provision and to drain as BullMQ jobs, which the worker of every replica
 carries out. Several replicas are safe: one lease in Redis per tick picks the replica that
-decides it. Logs JSON lines on stdout, one per action, held reason and job outcome.
+decides it. Logs JSON lines (pino, LOG_LEVEL) on stdout, one per action, held reason and job
+outcome. Serves /health and Prometheus metrics (the process's, amphi_redis_up) on
+http://HOST:AMPHI_METRICS_PORT/metrics (port 0: off); its decisions are recorded in Redis and
+exported by every gateway (see docs/metrics.md).
 
 Options:
   --config FILE   the scaler's settings (default: ${SCALER_CONFIG_ENV}); a sample with every
@@ -315,7 +334,9 @@ Options:
                   reasons, what held others back); enqueue nothing, record nothing, exit 0
 
 The size classes are the capacity policy's (AMPHI_POLICY_DIR). A bad settings file or a missing
-secret ends start-up with a message naming the field, and exit code 2. The rest of the
+secret ends start-up with a message naming the field, and exit code 2; so does a missing Redis:
+the scaler needs the pool's, REDIS_URL or REDIS_SENTINELS (AMPHI_PRIVATE_REDIS=1 starts a
+private redis-server instead, for development). The rest of the
 configuration comes from the environment (or the YAML file named by AMPHI_CONFIG):
 
 ${settingsHelp()}
@@ -328,6 +349,7 @@ ${settingsHelp()}
       if (values['dry-run']) return dryRun(io, setup, provider);
       return runRoles(io, async (runtime) => [await startScalerRole(runtime, io, setup, provider)], {
         onSignal: (signal) => io.stderr(`amphi scaler: ${signal} received, finishing the current step\n`),
+        privateRedis: 'opt-in',
       });
     }),
 };

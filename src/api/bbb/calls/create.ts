@@ -10,7 +10,6 @@ import {
   limitsMetadata,
   type MeetingPolicy,
   quotaRefusal,
-  reservationFor,
   resolveMeetingPolicy,
   tenantPolicy,
 } from '../../../policy/index.js';
@@ -54,7 +53,13 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const [existing, samples] = await Promise.all([gw.store.meetings.get(tenant, meetingID), estimated ? gw.tenantSizes.samples(tenant) : undefined]);
   // The profile's or hint's size, or for a meeting nobody sized, what the tenant's became.
   const expected = samples === undefined ? decided.expected : gw.tenantSizes.expected(samples, policy, decided);
-  const accepted = (answer: Answer) => (announcing.announced === undefined ? answer : announce(gw, call, announcing.announced, expected, answer));
+  const accepted = async (answer: Answer): Promise<Answer> => {
+    // With AMPHI_REDIS_WAIT_REPLICAS, a meeting is on the replicas before its create is
+    // answered, so a failover after the answer cannot lose it; if they do not confirm, the
+    // create fails (serviceUnavailable) and a retry finds the placement (duplicateWarning).
+    if (answer.outcome === 'success' || answer.outcome === 'duplicate') await gw.store.replicated();
+    return announcing.announced === undefined ? answer : announce(gw, call, announcing.announced, expected, answer);
+  };
   if (existing) {
     const server = await gw.pool.server(existing.server);
     if (isReachable(server)) return accepted(await createOn(gw, call, server, upstreamID, decided, false));
@@ -70,7 +75,8 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
       tenant,
       meetingID,
       upstreamID,
-      need: reservationFor(policy, expected),
+      expected,
+      weights: policy.load.weights,
       tags: parseServerTags(params.get('meta_server-tag')),
       extra: { profile: decided.profile },
       // Checked and counted in the placing step: concurrent creates never exceed them.
