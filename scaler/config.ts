@@ -90,6 +90,12 @@ const settingsSchema = z
     provisioningTime: duration.default('6m'),
     /** How often the scaler decides. */
     reconcileInterval: duration.default('1m'),
+    /**
+     * How long before forecast demand arrives its servers should be ready: a meeting is placed on
+     * the servers ready when it is created, and teachers create their classes minutes before the
+     * bell, before the load shows in the CPU the demand history records.
+     */
+    leadTime: duration.default('5m'),
     /** A server is never removed younger than this (DiViMS: 15 minutes). */
     minLifetime: duration.default('15m'),
     cooldowns: z
@@ -150,6 +156,15 @@ export interface SizeClass {
 }
 
 export type ScalerConfig = Omit<Settings, 'classes'> & { classes: Record<string, SizeClass> };
+
+/**
+ * How far ahead each step covers the forecast: servers asked for now are ready in one
+ * provisioning time, and should be `leadTime` ahead of the demand; those the next step asks for
+ * come one interval later.
+ */
+export function forecastWindowMs(config: Pick<ScalerConfig, 'provisioningTime' | 'leadTime' | 'reconcileInterval'>): number {
+  return config.provisioningTime + config.leadTime + config.reconcileInterval;
+}
 
 /**
  * The schema for the given size classes (the capacity policy's `load.sizeClasses`): a class the

@@ -2,7 +2,7 @@
 // flight), the settings and the clock, the actions to take now, each with the reason the
 // structured log records. The caller carries them out (BullMQ jobs) and records when it last
 // scaled out and in.
-import type { ScalerConfig } from './config.js';
+import { forecastWindowMs, type ScalerConfig } from './config.js';
 import { estimate, reactiveDemand } from './estimator.js';
 import { expand } from './expander.js';
 import type { Demand, DemandSource } from './forecast/demand.js';
@@ -54,9 +54,9 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
   let currentCapacity = inService.reduce((sum, s) => sum + s.capacity, 0);
 
   const reactive = reactiveDemand(state.servers);
-  // Servers asked for now are ready in one provisioning time; those of the next step one
-  // interval later: this step must cover the demand until then.
-  const forecast = state.forecast.demand(now, now + config.provisioningTime + config.reconcileInterval);
+  // Servers asked for now are ready in one provisioning time, and should be so leadTime before
+  // the demand; those of the next step one interval later: this step covers the demand until then.
+  const forecast = state.forecast.demand(now, now + forecastWindowMs(config));
   const estimateNow = () => estimate({ classes, targetUtilization: config.targetUtilization, reactive, forecast, current, currentCapacity });
   let est = estimateNow();
   const demandText = () =>

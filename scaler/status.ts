@@ -19,6 +19,7 @@
 // The shaping is pure (tested without Redis); the few functions at the end do the I/O.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../src/state/keys.js';
+import { forecastWindowMs, type ScalerConfig } from './config.js';
 import type { ScalerJobEvent } from './jobs.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { ServerPhase } from './servers.js';
@@ -28,7 +29,7 @@ export const SERVER_PHASES: readonly ServerPhase[] = ['ready', 'booting', 'drain
 /** Upper bounds of the time-to-ready histogram, in seconds (1 to 20 minutes). */
 export const TIME_TO_READY_BUCKETS: readonly number[] = [60, 120, 180, 240, 300, 360, 480, 600, 900, 1200];
 
-/** How many forecasts wait for their window at most (a window holds (provisioningTime + interval) / interval of them). */
+/** How many forecasts wait for their window at most (a window holds forecastWindowMs / interval of them). */
 export const MAX_PENDING_FORECASTS = 500;
 
 /**
@@ -276,11 +277,8 @@ export function parseCounts(fields: Readonly<Record<string, string>>): Pick<Scal
 
 // ---- Redis ----
 
-export interface StepWindow {
-  /** The scaler's provisioningTime and reconcileInterval (ms): the forecast's window is their sum. */
-  provisioningTime: number;
-  reconcileInterval: number;
-}
+/** The scaler's settings that make the forecast's window (config.ts forecastWindowMs). */
+export type StepWindow = Pick<ScalerConfig, 'provisioningTime' | 'leadTime' | 'reconcileInterval'>;
 
 /**
  * After a step (never a dry run): rewrites the status, moves the forecasts in wait on, and counts
@@ -294,7 +292,7 @@ export async function recordStep(redis: Redis, keys: Keys, result: ReconcileResu
     now,
     measured: status.demand.measured,
     forecast: status.demand.forecast,
-    windowMs: window.provisioningTime + window.reconcileInterval,
+    windowMs: forecastWindowMs(window),
     toleranceMs: window.reconcileInterval / 2,
     staleMs: 2 * window.reconcileInterval,
   });

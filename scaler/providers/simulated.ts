@@ -12,7 +12,8 @@
 // manual one in tests); only the boot itself (a loopback listener) takes real time.
 //
 // With `cluster`, servers are added to a running SimCluster (its control API and metrics then
-// see them); otherwise each is a standalone SimServer, sized by its class (cores).
+// see them); with `host`, they run wherever it puts them (the scenario's own process for them);
+// otherwise each is a standalone SimServer in this process, sized by its class (cores).
 import { randomBytes } from 'node:crypto';
 import { SimServer } from '../../src/simulator/index.js';
 import type { SimCluster, SimServerOptions } from '../../src/simulator/index.js';
@@ -35,6 +36,12 @@ export const systemClock: ProviderClock = {
 
 type ServerOptions = Omit<SimServerOptions, 'host' | 'port' | 'secret' | 'secrets'>;
 
+/** Starts and stops simulated servers somewhere else (another process); a server is its BBB API URL. */
+export interface SimServerHost {
+  start(secret: string, sizeClass: string): Promise<string>;
+  stop(apiUrl: string): Promise<void>;
+}
+
 export interface SimulatedProviderOptions {
   /** From create to a server that answers. Default 6 minutes (DiViMS on Scaleway). */
   bootDelayMs?: number;
@@ -47,6 +54,8 @@ export interface SimulatedProviderOptions {
   clock?: ProviderClock;
   /** Add the servers to this cluster instead of starting standalone servers. */
   cluster?: SimCluster;
+  /** Start the servers there instead (ignored with `cluster`). */
+  serverHost?: SimServerHost;
   /** Standalone servers: options by size class. Default: cores 4 / 8 / 16 for small / standard / large. */
   serverOptions?: (sizeClass: string) => ServerOptions;
   /** Default 127.0.0.1. */
@@ -70,6 +79,8 @@ interface SimRecord {
   starting?: Promise<void>;
   server?: SimServer;
   clusterIndex?: number;
+  /** A server on the `serverHost`. */
+  hostedUrl?: string;
 }
 
 export class SimulatedProvider implements CloudProvider {
@@ -141,12 +152,6 @@ export class SimulatedProvider implements CloudProvider {
     return rec ? statusOf(rec.phase) : 'gone';
   }
 
-  /** The simulated server behind `id` while it runs: what the scenario reads a server's own figures from. */
-  running(id: string): SimServer | undefined {
-    const rec = this.records.get(id);
-    return rec?.phase === 'running' ? rec.server : undefined;
-  }
-
   /** Stops every server; later creates are refused. */
   async close(): Promise<void> {
     this.closed = true;
@@ -180,26 +185,33 @@ export class SimulatedProvider implements CloudProvider {
       rec.server = server;
       return;
     }
+    if (this.opts.serverHost) {
+      rec.hostedUrl = await this.opts.serverHost.start(rec.secret, rec.sizeClass);
+      return;
+    }
     const options = this.opts.serverOptions?.(rec.sizeClass) ?? { cores: CORES[rec.sizeClass] ?? 8 };
     rec.server = await SimServer.start({ ...options, host: this.opts.host ?? '127.0.0.1', port: 0, secret: rec.secret });
   }
 
   private async stop(rec: SimRecord): Promise<void> {
-    const { server, clusterIndex } = rec;
+    const { server, clusterIndex, hostedUrl } = rec;
     rec.server = undefined;
     rec.clusterIndex = undefined;
+    rec.hostedUrl = undefined;
     if (clusterIndex !== undefined) await this.opts.cluster?.removeServer(clusterIndex);
+    else if (hostedUrl !== undefined) await this.opts.serverHost?.stop(hostedUrl);
     else await server?.close();
   }
 
   private view(rec: SimRecord): ProvisionedServer {
+    const apiUrl = rec.server?.apiUrl ?? rec.hostedUrl;
     return {
       id: rec.id,
       sizeClass: rec.sizeClass,
       status: statusOf(rec.phase),
       idempotencyKey: rec.key,
       // The simulator serves node-exporter CPU counters at /metrics beside its API.
-      ...(rec.phase === 'running' && rec.server ? { apiUrl: rec.server.apiUrl, metricsUrl: new URL('/metrics', rec.server.apiUrl).href } : {}),
+      ...(rec.phase === 'running' && apiUrl !== undefined ? { apiUrl, metricsUrl: new URL('/metrics', apiUrl).href } : {}),
       secret: rec.secret,
       tags: { ...rec.tags },
     };

@@ -1,8 +1,8 @@
 // The morning scenario, assembled from the real pieces: a private Redis, the gateway and the
 // poller as their own processes (`amphi gateway`, `amphi poller`), the scaler role in this
 // process with the simulated provider (it boots simulated BBB servers after the provisioning
-// delay), and the traffic driver playing the morning through the gateway's BBB API as an LMS and
-// browsers would. Every simulated minute, the run reads what the servers themselves report (their
+// delay, in a process of their own: sim-host.ts), and the traffic driver playing the morning
+// through the gateway's BBB API as an LMS and browsers would. Every simulated minute, the run reads what the servers themselves report (their
 // CPU figure, their participants) and what the provider holds; grade.ts turns that into the verdict.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -22,7 +22,7 @@ import { startScalerRole } from '../cli/commands/scaler.js';
 import type { CliIO } from '../cli/command.js';
 import { bootRuntime } from '../cli/runtime.js';
 import type { Runtime } from '../cli/runtime.js';
-import { SimServer } from '../simulator/index.js';
+import { redisTargetEnv } from '../redis/target.js';
 import { TrafficDriver } from '../traffic/driver.js';
 import type { TrafficCounters } from '../traffic/driver.js';
 import { seededRandom } from '../traffic/random.js';
@@ -30,6 +30,7 @@ import { grade, meanReadyUtilizationAtPeak } from './grade.js';
 import type { MinuteSample, ScenarioCounts, ScenarioResult } from './grade.js';
 import { generateMorning, MORNING_MS } from './morning.js';
 import { renderChart } from './chart.js';
+import { SimHostClient } from './sim-host.js';
 import { acceleratedConfig, acceleratedMs, ScenarioClock } from './time.js';
 import { cpuTimeline } from './truth.js';
 
@@ -91,15 +92,16 @@ export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: num
   return parsed.config;
 }
 
-/** Simulated servers whose meetings live on the scenario's clock, with CPU and sweeps sized for it. */
-function serverOptions(clock: ScenarioClock) {
-  return { cores: CORES, sweepIntervalMs: 1000, model: { now: () => clock.at(Date.now()) } };
-}
-
 /** The provider, with every deletion checked: a server deleted with people inside interrupted their meetings. */
 class WatchedProvider extends SimulatedProvider {
   interrupted = 0;
   asked = new Set<string>();
+  constructor(
+    private readonly host: SimHostClient,
+    opts: ConstructorParameters<typeof SimulatedProvider>[0],
+  ) {
+    super({ ...opts, serverHost: { start: (secret) => host.start(secret, CORES), stop: (url) => host.stop(url) } });
+  }
   override async create(req: Parameters<SimulatedProvider['create']>[0]) {
     const server = await super.create(req);
     this.asked.add(server.id);
@@ -107,9 +109,9 @@ class WatchedProvider extends SimulatedProvider {
   }
   failed = new Set<string>();
   override async delete(id: string): Promise<void> {
-    if ((await this.status(id)) === 'failed') this.failed.add(id);
-    const server = this.running(id);
-    if (server) this.interrupted += server.state(false).meetings.filter((m) => !m.ended && m.participants > 0).length;
+    const server = await this.get(id);
+    if (server?.status === 'failed') this.failed.add(id);
+    if (server?.apiUrl !== undefined) for (const f of await this.host.read(server.apiUrl)) this.interrupted += f.occupiedMeetings;
     return super.delete(id);
   }
 }
@@ -124,6 +126,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: '',
+    REDIS_SENTINELS: '',
     AMPHI_POOL: 'scenario',
     AMPHI_SECRET: secret,
     LOG_LEVEL: 'warn',
@@ -134,26 +137,28 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     AMPHI_CREATE_GRACE_MS: String(fast(MINUTE)),
     AMPHI_POLL_INTERVAL_MS: String(Math.max(200, fast(15_000))),
     AMPHI_POLL_CONCURRENCY: '64',
+    // The poller's own /metrics is not read here; a fixed port could be taken.
+    AMPHI_METRICS_PORT: '0',
   };
 
-  const runtime = await bootRuntime(env, logIO);
+  const runtime = await bootRuntime(env, logIO, { privateRedis: 'fallback' });
   const children: ChildProcess[] = [];
-  const base: SimServer[] = [];
   let scaler: { stop(): Promise<void> } | undefined;
   let driver: TrafficDriver | undefined;
-  const provider = new WatchedProvider({ bootDelayMs: fast(opts.provisionDelayMs), seed: opts.seed, serverOptions: () => serverOptions(clock) });
+  const host = new SimHostClient({ simStart: SCENARIO_START, speed: opts.speed, log: (t) => void log.write(t) });
+  const provider = new WatchedProvider(host, { bootDelayMs: fast(opts.provisionDelayMs), seed: opts.seed });
   try {
     opts.progress(`seeding the demand history with ${opts.historyWeeks} earlier Tuesday morning(s)`);
     await seedHistory(runtime, opts);
 
     for (let i = 1; i <= BASE_SERVERS; i++) {
-      const sim = await SimServer.start({ ...serverOptions(clock), host: HOST, port: 0 });
-      base.push(sim);
-      await runtime.store.servers.add({ id: `base-${i}`, url: sim.apiUrl, secret: sim.secret, capacity: CAPACITY, sizeClass: SIZE_CLASS, health: 'online', metricsUrl: metricsUrlOf(sim.apiUrl) });
+      const serverSecret = randomBytes(20).toString('hex');
+      const url = await host.start(serverSecret, CORES);
+      await runtime.store.servers.add({ id: `base-${i}`, url, secret: serverSecret, capacity: CAPACITY, sizeClass: SIZE_CLASS, health: 'online', metricsUrl: metricsUrlOf(url) });
     }
 
     const port = await freePort();
-    const childEnv = { ...env, REDIS_URL: runtime.redisUrl, HOST, PORT: String(port) };
+    const childEnv = { ...env, ...redisTargetEnv(runtime.redisTarget), HOST, PORT: String(port) };
     children.push(startChild('gateway', childEnv, log), startChild('poller', childEnv, log));
     await waitReady(`http://${HOST}:${port}/ready`, children);
 
@@ -173,8 +178,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     opts.progress(`playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${opts.speed}× (${Math.round(clock.real(MORNING_MS) / 1000)} s)`);
 
     const samples: MinuteSample[] = [];
-    const sampleNow = async () => samples.push(await sample(runtime, provider, base, clock, lastDesired));
-    clock.start(Date.now());
+    const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, lastDesired));
+    const playStart = Date.now();
+    clock.start(playStart);
+    await host.startClock(playStart);
     const playing = driver.play(events);
     const until = Date.now() + clock.real(MORNING_MS);
     let nextSample = Date.now();
@@ -205,7 +212,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     await scaler?.stop().catch(() => {});
     await provider.close().catch(() => {});
     await Promise.all(children.map(stopChild));
-    await Promise.all(base.map((s) => s.close()));
+    await host.close();
     await runtime.close();
     await new Promise<void>((resolve) => log.end(resolve));
   }
@@ -225,31 +232,25 @@ async function seedHistory(runtime: Runtime, opts: ScenarioOptions): Promise<voi
   }
 }
 
-async function sample(runtime: Runtime, provider: WatchedProvider, base: readonly SimServer[], clock: ScenarioClock, desired: number): Promise<MinuteSample> {
-  const [records, listed] = await Promise.all([runtime.store.servers.list(), provider.list()]);
-  const sims = new Map<string, SimServer>(base.map((s) => [s.apiUrl, s]));
-  for (const p of listed) {
-    const sim = provider.running(p.id);
-    if (sim) sims.set(sim.apiUrl, sim);
-  }
+async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHostClient, clock: ScenarioClock, desired: number): Promise<MinuteSample> {
+  const [records, listed, figures] = await Promise.all([runtime.store.servers.list(), provider.list(), host.read()]);
   let users = 0;
   let maxUtilization = 0;
   let loadInServers = 0;
   const utilization = new Map<string, number>();
-  for (const [url, sim] of sims) {
-    const t = sim.totals();
-    const u = t.load / 100;
-    users += t.participants;
+  for (const f of figures) {
+    const u = f.load / 100;
+    users += f.participants;
     maxUtilization = Math.max(maxUtilization, u);
-    loadInServers += u * (t.cores / CORES);
-    utilization.set(url, u);
+    loadInServers += u * (f.cores / CORES);
+    utilization.set(f.url, u);
   }
   const ready = records.filter((r) => r.state === 'enabled' && r.health === 'online');
   return {
     minute: clock.elapsed(Date.now()) / MINUTE,
     users,
     ready: ready.length,
-    provisioned: base.length + listed.filter((s) => s.status !== 'gone').length,
+    provisioned: BASE_SERVERS + listed.filter((s) => s.status !== 'gone').length,
     desired,
     readyUtilization: ready.flatMap((r) => (utilization.has(r.url) ? [utilization.get(r.url)!] : [])),
     maxUtilization,

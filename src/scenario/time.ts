@@ -47,6 +47,7 @@ export function acceleratedConfig(config: ScalerConfig, speed: number): ScalerCo
   return {
     ...config,
     provisioningTime: fast(config.provisioningTime),
+    leadTime: fast(config.leadTime),
     reconcileInterval: fast(config.reconcileInterval),
     minLifetime: fast(config.minLifetime),
     cooldowns: { scaleInAfterScaleOut: fast(config.cooldowns.scaleInAfterScaleOut), scaleInAfterScaleIn: fast(config.cooldowns.scaleInAfterScaleIn) },

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
 import type { App } from '../../src/api/app.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { createLogger } from '../../src/log/logger.js';
 import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
@@ -16,6 +17,8 @@ import { recordJobEvent, recordStep } from '../../scaler/status.js';
 import { startScalerRole } from '../../src/cli/commands/scaler.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { Store } from '../../src/state/store.js';
+import { request } from 'undici';
+import { closedPort } from '../helpers/bbb-stub.js';
 import { capture } from '../helpers/cli-io.js';
 import { ALL_DAYS, MemoryCloud, MINUTE, T0 } from '../helpers/scaler-fixtures.js';
 import { testRedis } from '../helpers/redis.js';
@@ -26,6 +29,7 @@ function config(): ScalerConfig {
   const parsed = parseScalerConfig({
     classes: { standard: { min: 0, max: 10 } },
     provisioningTime: '6m',
+    leadTime: '0s',
     reconcileInterval: '1m',
     schedule: { timezone: 'UTC', rules: [{ days: ALL_DAYS, from: '00:00', to: '24:00', load: 1000 }] },
   });
@@ -161,8 +165,8 @@ describe('scaler metrics on the gateway (real Redis)', () => {
   it('`amphi scaler` records its steps and its jobs\' outcomes, which the gateway exports', async () => {
     t = testRedis('scaler-metrics-role');
     const namespace = t.prefix.slice(0, -1);
-    const settings = loadSettings({ LOG_LEVEL: 'silent' });
-    const runtime = { settings, redisUrl: t.url, redis: t.redis, store: new Store(t.redis, { namespace }), close: async () => {} };
+    const settings = loadSettings({ LOG_LEVEL: 'silent', AMPHI_METRICS_PORT: '0' });
+    const runtime = { settings, log: createLogger('silent'), redisTarget: { kind: 'url' as const, url: t.url, tls: false }, redis: t.redis, store: new Store(t.redis, { namespace }), close: async () => {} };
     const parsed = parseScalerConfig({
       classes: { standard: { min: 1, max: 2 } },
       reconcileInterval: '1s',
@@ -192,5 +196,26 @@ describe('scaler metrics on the gateway (real Redis)', () => {
     } finally {
       await role.stop(); // closes the provider too
     }
+  });
+
+  it('`amphi scaler` serves /health and its process metrics on HOST:AMPHI_METRICS_PORT', async () => {
+    t = testRedis('scaler-metrics-listener');
+    const port = await closedPort();
+    const settings = loadSettings({ LOG_LEVEL: 'silent', HOST: '127.0.0.1', AMPHI_METRICS_PORT: String(port) });
+    const runtime = { settings, log: createLogger('silent'), redisTarget: { kind: 'url' as const, url: t.url, tls: false }, redis: t.redis, store: new Store(t.redis, { namespace: t.prefix.slice(0, -1) }), close: async () => {} };
+    const parsed = parseScalerConfig({ classes: { standard: { min: 0, max: 1 } }, reconcileInterval: '1m' });
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const role = await startScalerRole(runtime, capture(), { file: 'test', config: parsed.config, providerSettings: { type: 'simulated' } }, new SimulatedProvider({ bootDelayMs: 0 }));
+    try {
+      expect(role.metricsAddress).toBe(`http://127.0.0.1:${port}`);
+      expect(await (await request(`${role.metricsAddress}/health`)).body.json()).toEqual({ status: 'ok' });
+      const text = await (await request(`${role.metricsAddress}/metrics`)).body.text();
+      expect(text).toMatch(/^amphi_process_cpu_seconds_total \d/m);
+      expect(text).toMatch(/^amphi_redis_up 1$/m);
+    } finally {
+      await role.stop();
+    }
+    // Stopped, the port is free again.
+    await expect(request(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 });

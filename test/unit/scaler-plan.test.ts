@@ -52,10 +52,14 @@ describe('plan: scale-out', () => {
     expect(p.desired).toEqual({ standard: 5, large: 0 });
   });
 
-  it('provisions for the forecast one provisioning time and one interval ahead', () => {
+  it('provisions for the forecast one provisioning time, the lead time and one interval ahead', () => {
     const windows: number[][] = [];
     const forecast: DemandSource = { name: 'f', demand: (from, to) => (windows.push([from, to]), { total: 7000, byClass: {}, source: 'weekly profile' }) };
     const p = plan(state(loaded(2, 0), { forecast }), settings(), NOW);
+    // 6 min to boot, ready 5 min before the demand, the next step 1 min later.
+    expect(windows).toEqual([[NOW, NOW + 12 * MIN]]);
+    windows.length = 0;
+    plan(state(loaded(2, 0), { forecast }), settings({ leadTime: '0s' }), NOW);
     expect(windows).toEqual([[NOW, NOW + 7 * MIN]]);
     // 9,000 units short: every large server the max allows, standard servers for the rest.
     expect(of(p, 'provision').map((a) => [a.sizeClass, a.count])).toEqual([
