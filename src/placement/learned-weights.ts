@@ -9,9 +9,13 @@
 // sufficient statistics (XᵀX, Xᵀy), decayed in time so the model follows a pool that changes;
 // weights are solved from them by least squares, pulled toward the policy's weights by a prior
 // worth a small share of the evidence on each term (a direction the data does not resolve,
-// e.g. participants against voice when everyone is on audio, keeps the policy's ratio), with
-// no weight below zero. Pure: the poller folds observations in (PollWriter.learnLoad), placement,
-// the poller's measurements and the scaler's forecast read the weights.
+// e.g. participants against voice when everyone is on audio, keeps a share of each). Since the
+// result prices every meeting of the pool, one server must not be able to steer it: each weight
+// stays within a factor MAX_FACTOR of the policy's, and the fit is used only while at least
+// MIN_SERVERS distinct servers fed it recently (one host whose exporter shows an idle machine,
+// or one busy with recordings, would otherwise teach the pool that meetings are free or dear).
+// Pure: the poller folds observations in (PollWriter.learnLoad); placement, the poller's
+// measurements and the scaler's forecast read the weights.
 import type { LoadWeights } from './load-model.js';
 
 /** The terms, in the order of the statistics' rows; `host` is the intercept. */
@@ -20,6 +24,8 @@ const K = LOAD_TERMS.length;
 
 /** One poll of a server whose CPU was read in that poll. */
 export interface LoadObservation {
+  /** The server's id: the fit needs several servers behind it. */
+  server: string;
   meetings: number;
   participants: number;
   voice: number;
@@ -35,6 +41,8 @@ export interface LoadStatistics {
   xty: number[];
   /** When they were last decayed (ms). */
   at: number;
+  /** When each server last fed them (ms), by server id. */
+  seen: Readonly<Record<string, number>>;
 }
 
 /** A server this busy is saturated: its CPU says "at least", not "this much". */
@@ -43,12 +51,15 @@ export const SATURATED_CPU = 0.97;
 export const LEARNING_TAU_MS = 30 * 60_000;
 /** Evidence needed before the learned weights replace the policy's (decayed observations). */
 export const MIN_OBSERVATIONS = 10;
+/** …from at least this many distinct servers within SERVERS_WINDOW_MS. */
+export const MIN_SERVERS = 3;
+export const SERVERS_WINDOW_MS = 60 * 60_000;
 /** Statistics not fed for this long are not used (no server reports CPU any more). */
 export const MAX_AGE_MS = 24 * 60 * 60_000;
 /** The prior's strength: this share of each term's own evidence. */
 export const PRIOR_SHARE = 0.005;
-/** No learned weight exceeds the policy's by more than this factor (a guard against a wild fit). */
-export const MAX_FACTOR = 16;
+/** No learned weight strays from the policy's by more than this factor, either way. */
+export const MAX_FACTOR = 8;
 
 /** The features of an observation, in LOAD_TERMS order. */
 function features(o: LoadObservation): number[] {
@@ -60,12 +71,14 @@ export function usable(o: LoadObservation): boolean {
   return o.meetings > 0 && o.capacity > 0 && Number.isFinite(o.cpu) && o.cpu >= 0 && o.cpu < SATURATED_CPU;
 }
 
-/** The sums of a batch of observations (unusable ones skipped), as a flat vector: xtx then xty. */
-export function observationSums(observations: Iterable<LoadObservation>): { sums: number[]; count: number } {
+/** The sums of a batch of observations (unusable ones skipped), as a flat vector: xtx then xty; and the servers behind them. */
+export function observationSums(observations: Iterable<LoadObservation>): { sums: number[]; count: number; servers: string[] } {
   const sums = new Array<number>(K * K + K).fill(0);
   let count = 0;
+  const servers = new Set<string>();
   for (const o of observations) {
     if (!usable(o)) continue;
+    servers.add(o.server);
     const x = features(o);
     const y = o.cpu * o.capacity;
     for (let i = 0; i < K; i++) {
@@ -74,22 +87,27 @@ export function observationSums(observations: Iterable<LoadObservation>): { sums
     }
     count++;
   }
-  return { sums, count };
+  return { sums, count, servers: [...servers] };
 }
 
-/** Statistics from their stored form (the flat vector and its time); undefined when malformed. */
-export function decodeStatistics(flat: string | undefined, at: string | undefined): LoadStatistics | undefined {
+/** Statistics from their stored form (the flat vector, its time, when each server fed it); undefined when malformed. */
+export function decodeStatistics(flat: string | undefined, at: string | undefined, seen: Readonly<Record<string, number>> = {}): LoadStatistics | undefined {
   if (!flat || !at) return undefined;
   const v = flat.split(',').map(Number);
   const t = Number(at);
   if (v.length !== K * K + K || !v.every(Number.isFinite) || !Number.isFinite(t)) return undefined;
-  return { xtx: v.slice(0, K * K), xty: v.slice(K * K), at: t };
+  return { xtx: v.slice(0, K * K), xty: v.slice(K * K), at: t, seen };
+}
+
+/** Distinct servers that fed the statistics within SERVERS_WINDOW_MS of `now`. */
+export function recentServers(stats: LoadStatistics, now: number): number {
+  return Object.values(stats.seen).filter((at) => now - at <= SERVERS_WINDOW_MS).length;
 }
 
 /** The learned weights, or undefined while the evidence is too thin or too old. */
 export function learnedWeights(stats: LoadStatistics | undefined, prior: LoadWeights, now: number): LoadWeights | undefined {
   if (stats === undefined || now - stats.at > MAX_AGE_MS) return undefined;
-  if (!(stats.xtx[0]! >= MIN_OBSERVATIONS)) return undefined;
+  if (!(stats.xtx[0]! >= MIN_OBSERVATIONS) || recentServers(stats, now) < MIN_SERVERS) return undefined;
   const theta = solve(stats, prior);
   if (theta === undefined) return undefined;
   const out = {} as LoadWeights;
@@ -111,14 +129,19 @@ function priorTheta(prior: LoadWeights, j: number): number {
   return j > 0 && prior[LOAD_TERMS[j] as keyof LoadWeights] > 0 ? 1 : 0;
 }
 
+/** The bounds of a term's fitted value: a multiple of a positive policy weight within MAX_FACTOR either way; else at least zero. */
+function bounds(prior: LoadWeights, j: number): [number, number] {
+  return priorTheta(prior, j) === 1 ? [1 / MAX_FACTOR, MAX_FACTOR] : [0, Number.POSITIVE_INFINITY];
+}
+
 /**
- * Ridge least squares toward the prior, in the scaled terms: (ZᵀZ + λD) θ = Zᵀy + λDθ₀. D holds
+ * Bounded ridge least squares toward the prior, in the scaled terms: (ZᵀZ + λD) θ = Zᵀy + λDθ₀. D holds
  * each term's spread around its mean (n for the host term): what the data says about that
  * term's slope. The raw ZᵀZ diagonal would not do: every count grows with the number of
  * meetings, and most of a term's raw energy is that shared growth, not evidence on its own
  * weight. A term that never varied (D = 0) gets D = 1: the prior alone decides it. A term that
- * comes out below zero is fixed at zero and the rest solved again (an active set: at most K
- * passes); every multiple is then bounded by MAX_FACTOR.
+ * comes out of its bounds is held at the bound it crossed and the rest solved again (an active
+ * set: at most K + 1 passes).
  */
 function solve(stats: LoadStatistics, prior: LoadWeights): number[] | undefined {
   const s = LOAD_TERMS.map((_, j) => scale(prior, j));
@@ -129,18 +152,24 @@ function solve(stats: LoadStatistics, prior: LoadWeights): number[] | undefined 
     const d = j === 0 ? n : zz(j, j) - (zz(0, j) * zz(0, j)) / n;
     return d > 1e-9 * Math.max(1, zz(j, j)) ? d : 1;
   });
-  const fixed = new Set<number>();
-  for (let pass = 0; pass < K; pass++) {
+  // Terms found outside their bounds are held at the bound crossed and the rest solved again.
+  const fixed = new Map<number, number>();
+  for (let pass = 0; pass <= K; pass++) {
     const free = LOAD_TERMS.map((_, j) => j).filter((j) => !fixed.has(j));
     const a = free.map((i) => free.map((j) => zz(i, j) + (i === j ? PRIOR_SHARE * spread[i]! : 0)));
-    const b = free.map((i) => zy(i) + PRIOR_SHARE * spread[i]! * priorTheta(prior, i));
+    const b = free.map((i) => {
+      let rhs = zy(i) + PRIOR_SHARE * spread[i]! * priorTheta(prior, i);
+      for (const [k, v] of fixed) rhs -= zz(i, k) * v;
+      return rhs;
+    });
     const x = gaussian(a, b);
     if (x === undefined) return undefined;
     const theta = new Array<number>(K).fill(0);
+    for (const [k, v] of fixed) theta[k] = v;
     free.forEach((j, k) => (theta[j] = x[k]!));
-    const negative = free.filter((j) => theta[j]! < 0);
-    if (negative.length === 0) return theta.map((t, j) => (j === 0 ? t : Math.min(MAX_FACTOR, t)));
-    for (const j of negative) fixed.add(j);
+    const outside = free.filter((j) => theta[j]! < bounds(prior, j)[0] || theta[j]! > bounds(prior, j)[1]);
+    if (outside.length === 0) return theta;
+    for (const j of outside) fixed.set(j, Math.min(bounds(prior, j)[1], Math.max(bounds(prior, j)[0], theta[j]!)));
   }
   return undefined;
 }

@@ -465,7 +465,7 @@ export class Poller {
         meetings: meetings.length,
         ...(cpu === undefined ? {} : { cpu }),
         ...(cpuError === undefined ? {} : { cpuError }),
-        ...(reading?.kind === 'utilization' && applied.health === 'online' ? { observation: { ...totals, capacity: server.capacity, cpu: reading.cpu } } : {}),
+        ...(reading?.kind === 'utilization' && applied.health === 'online' ? { observation: { ...totals, server: server.id, capacity: server.capacity, cpu: reading.cpu } } : {}),
       });
     } catch (err) {
       this.log.error({ server: server.id, err }, 'poll: store write failed');

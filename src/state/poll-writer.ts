@@ -1,4 +1,7 @@
-import { decodeStatistics, LEARNING_TAU_MS, observationSums, type LoadObservation, type LoadStatistics } from '../placement/learned-weights.js';
+import { decodeStatistics, LEARNING_TAU_MS, MAX_AGE_MS, observationSums, type LoadObservation, type LoadStatistics } from '../placement/learned-weights.js';
+
+/** Fields of the learned load model's hash that say when a server last fed it (learn-load.lua). */
+const SEEN_PREFIX = 'seen:';
 import type { StoreContext } from './context.js';
 import { meetingRef, refTenant, TENANT_SIZE_SAMPLES } from './keys.js';
 import { runScript } from './scripts.js';
@@ -29,7 +32,9 @@ export const PENDING_WINDOW_MS = 15_000;
 
 /** The learned load model's statistics read back (HGETALL of keys.calibration); undefined when absent or malformed. */
 export function decodeLearnedLoad(h: Record<string, string> | undefined): LoadStatistics | undefined {
-  return decodeStatistics(h?.sums, h?.at);
+  const seen: Record<string, number> = {};
+  for (const [field, value] of Object.entries(h ?? {})) if (field.startsWith(SEEN_PREFIX) && Number.isFinite(Number(value))) seen[field.slice(SEEN_PREFIX.length)] = Number(value);
+  return decodeStatistics(h?.sums, h?.at, seen);
 }
 
 /** Writes poll outcomes into the store; both steps are atomic Lua scripts. */
@@ -110,9 +115,9 @@ export class PollWriter {
    * rule 2), atomically. Returns how many were usable (none: nothing is written).
    */
   async learnLoad(observations: Iterable<LoadObservation>): Promise<number> {
-    const { sums, count } = observationSums(observations);
+    const { sums, count, servers } = observationSums(observations);
     if (count === 0) return 0;
-    await runScript(this.ctx.redis, 'learn-load', [this.ctx.keys.calibration], [this.ctx.now(), LEARNING_TAU_MS, sums.join(',')]);
+    await runScript(this.ctx.redis, 'learn-load', [this.ctx.keys.calibration], [this.ctx.now(), LEARNING_TAU_MS, sums.join(','), MAX_AGE_MS, ...servers]);
     return count;
   }
 

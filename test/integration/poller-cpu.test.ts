@@ -217,6 +217,9 @@ describe('poller reads servers’ CPU (real Redis, simulated servers)', () => {
     // 5 rounds of 3 servers (the first had no CPU rate yet), decayed a little over their 5 s.
     expect(stats.xtx[0]).toBeGreaterThan(14.9);
     expect(stats.xtx[0]).toBeLessThanOrEqual(15);
+    // Each server stamped when it last fed the model: the fit rests on three of them.
+    expect(Object.keys(stats.seen).sort()).toEqual(['s0', 's1', 's2']);
+    expect(Object.values(stats.seen).every((at) => at === now)).toBe(true);
     const learned = learnedWeights(stats, DEFAULT_LOAD_WEIGHTS, now)!;
     // The simulator's streams cost 1.6 % of a core each: 1 unit of a 500-unit 8-core server, 4× the policy's weight.
     expect(learned.perStreamDelivered).toBeGreaterThan(0.7);
@@ -249,7 +252,7 @@ describe('poller reads servers’ CPU (real Redis, simulated servers)', () => {
 
   it('folds observations atomically: replicas at once lose nothing, old evidence decays in time', async () => {
     const writers = [new Store(t.redis, { namespace: t.prefix.slice(0, -1), now: () => now }), store];
-    const observation = { meetings: 2, participants: 40, voice: 30, streamsDelivered: 100, capacity: 500, cpu: 0.4 };
+    const observation = { server: 'a', meetings: 2, participants: 40, voice: 30, streamsDelivered: 100, capacity: 500, cpu: 0.4 };
     await Promise.all(writers.flatMap((w) => Array.from({ length: 10 }, () => w.polls.learnLoad([observation]))));
     expect((await store.polls.learnedLoad())?.xtx[0]).toBeCloseTo(20, 9);
     expect((await store.polls.learnedLoad())?.xty[4]).toBeCloseTo(20 * 100 * 200, 6);

@@ -6,7 +6,11 @@ import {
   learnedWeights,
   LOAD_TERMS,
   MAX_AGE_MS,
+  MAX_FACTOR,
   MIN_OBSERVATIONS,
+  MIN_SERVERS,
+  recentServers,
+  SERVERS_WINDOW_MS,
   observationSums,
   SATURATED_CPU,
   type LoadObservation,
@@ -17,16 +21,18 @@ import { meetingLoad as simMeetingLoad } from '../../src/simulator/load.js';
 import { seededRandom } from '../../src/traffic/random.js';
 
 const K = LOAD_TERMS.length;
+/** Observations come from 20 servers in turn. */
+let serverSeq = 0;
 
 function statsOf(observations: LoadObservation[], at = 0): LoadStatistics {
-  const { sums } = observationSums(observations);
-  return { xtx: sums.slice(0, K * K), xty: sums.slice(K * K), at };
+  const { sums, servers } = observationSums(observations);
+  return { xtx: sums.slice(0, K * K), xty: sums.slice(K * K), at, seen: Object.fromEntries(servers.map((s) => [s, at])) };
 }
 
 /** A server's counts, and its CPU from a linear truth with a host share `host` (load units). */
 function observe(meetings: { participants: number; voice: number; cameras: number }[], capacity: number, truth: LoadWeights, host = 0): LoadObservation {
   let load = host;
-  const o = { meetings: meetings.length, participants: 0, voice: 0, streamsDelivered: 0, capacity, cpu: 0 };
+  const o = { server: `s${serverSeq++ % 20}`, meetings: meetings.length, participants: 0, voice: 0, streamsDelivered: 0, capacity, cpu: 0 };
   for (const m of meetings) {
     load += meetingLoad({ participants: m.participants, voice: m.voice, videos: m.cameras }, truth);
     o.participants += m.participants;
@@ -84,7 +90,7 @@ describe('learned load weights', () => {
       simMeetingLoad({ participants: p, moderators: 1, listenOnly: p - mics, microphones: mics, moderatorCameras: Math.min(1, cams), viewerCameras: Math.max(0, cams - 1), webcamsOnlyForModerator: false });
     const observations: LoadObservation[] = [];
     for (let i = 0; i < 80; i++) {
-      const o = { meetings: 0, participants: 0, voice: 0, streamsDelivered: 0, capacity, cpu: 0 };
+      const o = { server: `s${i % 20}`, meetings: 0, participants: 0, voice: 0, streamsDelivered: 0, capacity, cpu: 0 };
       let percent = 0;
       const count = 1 + Math.floor(random() * 3);
       for (let k = 0; k < count; k++) {
@@ -130,14 +136,33 @@ describe('learned load weights', () => {
     expect(v.perVoice).toBeGreaterThan(0.1);
   });
 
-  it('never learns a weight below zero, and bounds each at 16 × the policy', () => {
-    // A CPU that falls as meetings are added (an absurd host): the meeting term is held at zero.
+  it('keeps every weight within 8× of the policy either way, and none below zero', () => {
+    // A CPU that falls as meetings are added (an absurd host): the meeting term is held at its floor.
     const odd = pool(40, 4, TRUTH).map((o) => ({ ...o, cpu: Math.max(0, o.cpu - (o.meetings * 60) / o.capacity) }));
     const w = learnedWeights(statsOf(odd), DEFAULT_LOAD_WEIGHTS, 0)!;
-    for (const term of ['perMeeting', 'perParticipant', 'perVoice', 'perStreamDelivered'] as const) expect(w[term]).toBeGreaterThanOrEqual(0);
-    expect(w.perMeeting).toBe(0);
-    const huge = learnedWeights(statsOf(pool(40, 5, { ...TRUTH, perStreamDelivered: 40 }).filter((o) => o.cpu < SATURATED_CPU)), DEFAULT_LOAD_WEIGHTS, 0);
-    if (huge) expect(huge.perStreamDelivered).toBeLessThanOrEqual(16 * DEFAULT_LOAD_WEIGHTS.perStreamDelivered);
+    expect(w.perMeeting).toBeCloseTo(DEFAULT_LOAD_WEIGHTS.perMeeting / MAX_FACTOR, 12);
+    for (const term of ['perParticipant', 'perVoice', 'perStreamDelivered'] as const) expect(w[term]).toBeGreaterThan(0);
+    // Servers whose exporter shows an idle host whatever runs: the weights stop at the floor,
+    // so a meeting still reserves an eighth of the policy's figure, not nothing.
+    const idle = pool(40, 9, TRUTH).map((o) => ({ ...o, cpu: 0.02 }));
+    const floor = learnedWeights(statsOf(idle), DEFAULT_LOAD_WEIGHTS, 0)!;
+    expect(expectedMeetingLoad(50, 5, floor)).toBeGreaterThanOrEqual(expectedMeetingLoad(50, 5) / MAX_FACTOR - 1e-9);
+    const dear = learnedWeights(statsOf(pool(40, 5, { ...TRUTH, perStreamDelivered: 40 }).filter((o) => o.cpu < SATURATED_CPU)), DEFAULT_LOAD_WEIGHTS, 0);
+    if (dear) expect(dear.perStreamDelivered).toBeLessThanOrEqual(MAX_FACTOR * DEFAULT_LOAD_WEIGHTS.perStreamDelivered + 1e-9);
+  });
+
+  it('is not used until several servers fed it recently: one server cannot steer the pool', () => {
+    const one = pool(40, 10, TRUTH).map((o) => ({ ...o, server: 'only' }));
+    expect(learnedWeights(statsOf(one), DEFAULT_LOAD_WEIGHTS, 0)).toBeUndefined();
+    const two = pool(40, 10, TRUTH).map((o, i) => ({ ...o, server: `s${i % 2}` }));
+    expect(learnedWeights(statsOf(two), DEFAULT_LOAD_WEIGHTS, 0)).toBeUndefined();
+    const three = pool(40, 10, TRUTH).map((o, i) => ({ ...o, server: `s${i % MIN_SERVERS}` }));
+    const stats = statsOf(three);
+    expect(learnedWeights(stats, DEFAULT_LOAD_WEIGHTS, 0)).toBeDefined();
+    // An hour later without news from one of them, two are not enough any more.
+    const later = { ...stats, seen: { ...stats.seen, s0: -SERVERS_WINDOW_MS - 1 } };
+    expect(recentServers(later, 0)).toBe(2);
+    expect(learnedWeights(later, DEFAULT_LOAD_WEIGHTS, 0)).toBeUndefined();
   });
 
   it('skips what says nothing: saturated servers, servers without meetings, a bad CPU figure', () => {
