@@ -33,7 +33,10 @@ USER 1000:1000
 EXPOSE 8090
 # Docker only (Kubernetes uses the chart's probes): GET /health of the role PID 1 runs, the
 # gateway (and `all`) on PORT, the poller and the scaler on AMPHI_METRICS_PORT. No curl in slim.
+# The ports are parsed as the settings do: unset or empty is the default, 0 means no listener
+# (AMPHI_METRICS_PORT=0: metrics off), so there is nothing to check and the container is healthy.
+# Only the environment is seen: ports given in an AMPHI_CONFIG file are not (docs/image.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const a=require('fs').readFileSync('/proc/1/cmdline','utf8').split('\\0');const i=a.findIndex(x=>x.endsWith('dist/src/cli/main.js'));const role=i<0?'gateway':a[i+1]||'gateway';const port=role==='poller'||role==='scaler'?process.env.AMPHI_METRICS_PORT||9465:['gateway','all'].includes(role)?process.env.PORT||8090:0;if(!port)process.exit(0);fetch('http://127.0.0.1:'+port+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const a=require('fs').readFileSync('/proc/1/cmdline','utf8').split('\\0');const i=a.findIndex(x=>x.endsWith('dist/src/cli/main.js'));const role=i<0?'gateway':a[i+1]||'gateway';const num=(v,d)=>(v||'').trim()===''?d:Number(v);const port=role==='poller'||role==='scaler'?num(process.env.AMPHI_METRICS_PORT,9465):['gateway','all'].includes(role)?num(process.env.PORT,8090):0;if(port===0)process.exit(0);if(!Number.isInteger(port))process.exit(1);fetch('http://127.0.0.1:'+port+'/health',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["gateway"]

@@ -20,7 +20,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../src/state/keys.js';
 import { forecastWindowMs, type ScalerConfig } from './config.js';
-import type { ScalerJobEvent } from './jobs.js';
+import type { DrainOutcome, ProvisionOutcome, ScalerJobEvent } from './jobs.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { ServerPhase } from './servers.js';
 
@@ -37,6 +37,17 @@ export const MAX_PENDING_FORECASTS = 500;
  * poll while a server boots or drains: counted, they would make one action look like many.
  */
 const PROGRESS_CHECKS: ReadonlySet<string> = new Set(['booting', 'not-empty']);
+
+/**
+ * Every outcome that ends an attempt, per action type: what `amphi_scaler_actions_total` counts.
+ * The gateway exports each combination from the scaler's first step on, 0 until it happens, so
+ * that increase() sees the first failure (a series born with its first count has no earlier
+ * sample to increase from).
+ */
+export const ACTION_OUTCOMES = {
+  provision: ['registered', 'already-registered', 'boot-failed', 'retry', 'failed'],
+  drain: ['removed', 'gone', 'cancelled', 'retry', 'failed'],
+} as const satisfies { provision: readonly Exclude<ProvisionOutcome, 'booting'>[]; drain: readonly Exclude<DrainOutcome, 'not-empty'>[] };
 
 /** A forecast compared with what was measured over the same window. */
 export interface ForecastCheck {
@@ -259,6 +270,27 @@ export function cumulativeHistogram(fields: Readonly<Record<string, string>>, bo
   const buckets = bounds.map((b) => ({ le: String(b), count: Math.min(count, stored.reduce((sum, s) => sum + (s.bound <= b ? s.n : 0), 0)) }));
   buckets.push({ le: '+Inf', count });
   return { buckets, sum: Number(fields.sum) || 0, count };
+}
+
+/**
+ * The action counts to export: once the scaler has run (a status, or any count), every
+ * combination of ACTION_OUTCOMES, 0 when not counted yet, then any other combination stored (an
+ * older or newer scaler's outcome) as it is; nothing before.
+ */
+export function actionSeries(snapshot: Pick<ScalerMetricsSnapshot, 'status' | 'actions'>): ScalerMetricsSnapshot['actions'] {
+  const { status, actions } = snapshot;
+  if (status === undefined && actions.length === 0) return [];
+  const counted = new Map(actions.map((a) => [`${a.type}:${a.outcome}`, a.count]));
+  const out: ScalerMetricsSnapshot['actions'] = [];
+  for (const [type, outcomes] of Object.entries(ACTION_OUTCOMES)) {
+    for (const outcome of outcomes) {
+      const key = `${type}:${outcome}`;
+      out.push({ type, outcome, count: counted.get(key) ?? 0 });
+      counted.delete(key);
+    }
+  }
+  for (const a of actions) if (counted.has(`${a.type}:${a.outcome}`)) out.push(a);
+  return out;
 }
 
 /** The counts hash read back: actions by type and outcome, decisions by action. */

@@ -1,12 +1,14 @@
 import type { Metric, Registry } from 'prom-client';
-import { readScalerMetrics, SERVER_PHASES } from '../../scaler/status.js';
+import { actionSeries, readScalerMetrics, SERVER_PHASES } from '../../scaler/status.js';
 import type { ScalerMetricsSnapshot } from '../../scaler/status.js';
 import type { Store } from '../state/store.js';
 
 // The scaler's metrics, read from Redis when Prometheus scrapes (scaler/status.ts keeps them
 // there): the scaler role has no HTTP listener and may run as several replicas, so the gateway
 // exports what they recorded, the same on every gateway replica. Nothing is exported for a pool
-// whose scaler never ran: no status, no gauge.
+// whose scaler never ran: no status, no gauge. Once it has run, amphi_scaler_actions_total has
+// every type × outcome, 0 until counted (scaler/status.ts actionSeries), as the poller's
+// counters do: increase() over a series born with its first failure would miss that failure.
 
 interface Sample {
   metricName?: string;
@@ -102,7 +104,7 @@ export function registerScalerCollector(registry: Registry, store: Store): void 
     'amphi_scaler_actions_total',
     'Scale action attempts that ended, by type (provision, drain) and outcome (retry: failed, tried again); progress checks (booting, not-empty) are not counted',
     'counter',
-    ({ actions }) => actions.map(({ type, outcome, count }) => ({ labels: { type, outcome }, value: count })),
+    (snapshot) => actionSeries(snapshot).map(({ type, outcome, count }) => ({ labels: { type, outcome }, value: count })),
   );
   metric('amphi_scaler_decisions_total', 'Scale actions enqueued by the scaler steps, by action (a provision counts each server asked for)', 'counter', ({ decisions }) =>
     Object.entries(decisions).map(([action, value]) => ({ labels: { action }, value })),

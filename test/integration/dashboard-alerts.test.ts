@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { exportedMetrics, type ExportedMetrics } from '../helpers/exported-metrics.js';
-import { analyze, unexportedNames } from '../helpers/promql.js';
+import { analyze, unexportedNames, type KnownFamily } from '../helpers/promql.js';
 
 interface Panel {
   type: string;
@@ -30,8 +30,11 @@ const dashboard = JSON.parse(readFileSync('helm/amphi/dashboards/amphi.json', 'u
   panels: Panel[];
   templating: { list: { name: string; type: string; query: string }[] };
 };
-const rules = parseYaml(readFileSync('helm/amphi/alerts/amphi.rules.yaml', 'utf8')) as { groups: { name: string; rules: Rule[] }[] };
-const alerts = rules.groups.flatMap((g) => g.rules);
+type RuleFile = { groups: { name: string; rules: Rule[] }[] };
+const rules = parseYaml(readFileSync('helm/amphi/alerts/amphi.rules.yaml', 'utf8')) as RuleFile;
+// The scaler's rules, loaded only where a scaler runs (the chart: scaler.enabled).
+const scalerRules = parseYaml(readFileSync('helm/amphi/alerts/amphi-scaler.rules.yaml', 'utf8')) as RuleFile;
+const alerts = [...rules.groups, ...scalerRules.groups].flatMap((g) => g.rules);
 const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== 'row');
 const expressions: { where: string; expr: string }[] = [
   ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
@@ -57,16 +60,53 @@ describe('dashboard and alerts', () => {
     await exported?.close();
   });
 
-  it('read only metrics and labels the roles export', () => {
+  /**
+   * What the expressions may read: the families the roles export, and `up`, which no Amphi
+   * process exports: Prometheus writes it for every scrape target (1: scraped, 0: failed), with
+   * the target labels job and instance. AmphiTargetDown reads it; nothing else may.
+   */
+  const readable = (): Map<string, KnownFamily> => new Map<string, KnownFamily>([...exported.families, ['up', { type: 'gauge', labels: new Set<string>() }]]);
+
+  it('read only metrics and labels the roles export (and Prometheus\' up, for AmphiTargetDown alone)', () => {
     expect(expressions.length).toBeGreaterThan(40);
-    const problems = expressions.flatMap(({ where, expr }) => unexportedNames(expr, exported.families).map((p) => `${where}: ${p}`));
+    const problems = expressions.flatMap(({ where, expr }) => unexportedNames(expr, readable()).map((p) => `${where}: ${p}`));
     expect(problems).toEqual([]);
+    expect(expressions.filter(({ expr }) => analyze(expr).selectors.some((s) => s.metric === 'up')).map(({ where }) => where)).toEqual(['alert AmphiTargetDown']);
+    expect(exported.families.has('up')).toBe(false);
+  });
+
+  it('dead processes are caught: absent() of the poller\'s and the scaler\'s step timestamps, up == 0 of the scrape targets', () => {
+    const rule = (name: string) => alerts.find((r) => r.alert === name)!;
+    expect(rule('AmphiPollerAbsent').expr).toBe('absent(amphi_poller_last_round_timestamp_seconds)');
+    expect(rule('AmphiScalerStopped').expr).toMatch(/^absent\(amphi_scaler_last_step_timestamp_seconds\) or /);
+    expect(rule('AmphiTargetDown').expr).toMatch(/^up\{job=~"[^"]+"\} == 0$/);
+    // The scaler's rule is in its own file: an install without a scaler does not load it.
+    expect(rules.groups.flatMap((g) => g.rules).map((r) => r.alert)).not.toContain('AmphiScalerStopped');
+    for (const name of ['AmphiPollerAbsent', 'AmphiScalerStopped']) expect(exported.families.has(analyze(rule(name).expr).selectors[0]!.metric), name).toBe(true);
+  });
+
+  it('capacity alerts: the headroom alert fires with no capacity at all, joins refused count only the reasons capacity binds', () => {
+    expect(alerts.find((r) => r.alert === 'AmphiPoolHeadroomLow')!.expr).toMatch(/ or max\(amphi_pool_capacity\) == 0$/);
+    const joins = alerts.find((r) => r.alert === 'AmphiJoinsRefusedForCapacity')!.expr;
+    const reasons = /reason=~"([^"]+)"/.exec(joins)![1]!.split('|');
+    // Reasons the gateway really counts: admitJoin's refusals (RefusalReason of src/policy/admission.ts), the refused joins' outcome.
+    const admission = readFileSync('src/policy/admission.ts', 'utf8');
+    const refusalReasons = [.../export type RefusalReason =([^;]+);/.exec(admission)![1]!.matchAll(/\| '(\w+)'/g)].map((m) => m[1]);
+    expect(refusalReasons).toContain('maxParticipants');
+    for (const r of reasons) expect(refusalReasons, r).toContain(r);
+    expect(reasons).toEqual(expect.arrayContaining(['curve', 'camerasBeyondCurve']));
+    // The organiser's own limit (a full webinar) and the moderators' seats are no capacity shortage.
+    expect(reasons).not.toContain('maxParticipants');
+    expect(reasons).not.toContain('moderatorMargin');
+    // A few overcommitted placements are a warning; only placing nowhere (creates fail) pages.
+    expect(alerts.find((r) => r.alert === 'AmphiPlacementWithoutRoom')!.labels.severity).toBe('warning');
+    expect(alerts.find((r) => r.alert === 'AmphiPlacementNoServer')!.labels.severity).toBe('critical');
   });
 
   it('would notice a misspelled metric or label (the check can fail)', () => {
     const renamed = expressions.map(({ expr }) => {
       const metric = analyze(expr).selectors[0]!.metric;
-      return unexportedNames(expr.replace(metric, `${metric}_typo`), exported.families);
+      return unexportedNames(expr.replace(metric, `${metric}_typo`), readable());
     });
     expect(renamed.every((problems) => problems.length > 0)).toBe(true);
     expect(unexportedNames('sum by (meetingID) (amphi_tenant_meetings)', exported.families)).toEqual(['by (meetingID): no label of amphi_tenant_meetings']);
@@ -110,6 +150,10 @@ describe('dashboard and alerts', () => {
         'AmphiPollRoundSlow',
         'AmphiScalerActionsFailing',
         'AmphiRedisUnreachable',
+        'AmphiPlacementNoServer',
+        'AmphiPollerAbsent',
+        'AmphiTargetDown',
+        'AmphiScalerStopped',
       ]),
     );
     for (const r of alerts) {

@@ -13,7 +13,7 @@ import { DemandHistory } from '../../scaler/history.js';
 import { ScalerJobs } from '../../scaler/jobs.js';
 import { Reconciler } from '../../scaler/reconcile.js';
 import { SimulatedProvider } from '../../scaler/providers/simulated.js';
-import { recordJobEvent, recordStep } from '../../scaler/status.js';
+import { ACTION_OUTCOMES, recordJobEvent, recordStep } from '../../scaler/status.js';
 import { startScalerRole } from '../../src/cli/commands/scaler.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { Store } from '../../src/state/store.js';
@@ -104,6 +104,15 @@ describe('scaler metrics on the gateway (real Redis)', () => {
     expect(m.get('amphi_scaler_demand_load_units{kind="forecast"}')).toBe(1000);
     // No forecast window has passed yet: nothing to compare.
     expect(m.has('amphi_scaler_forecast_error_load_units')).toBe(false);
+    // Every action type × outcome exists from the first step on, at 0: increase() over the
+    // series then sees the first failure (a series born at 1 has nothing to increase from).
+    const actionSeries = [...m.entries()].filter(([k]) => k.startsWith('amphi_scaler_actions_total{'));
+    expect(actionSeries).toEqual(
+      Object.entries(ACTION_OUTCOMES).flatMap(([type, outcomes]) => outcomes.map((outcome) => [`amphi_scaler_actions_total{type="${type}",outcome="${outcome}"}`, 0])),
+    );
+    expect(actionSeries.map(([k]) => k)).toEqual(
+      expect.arrayContaining(['amphi_scaler_actions_total{type="provision",outcome="failed"}', 'amphi_scaler_actions_total{type="provision",outcome="boot-failed"}', 'amphi_scaler_actions_total{type="drain",outcome="retry"}']),
+    );
 
     // Step 2, one forecast window later: the 3 still booting, nothing more asked for; the first
     // forecast (1000 units) meets what was measured over its window (nothing: 0 units).
@@ -138,6 +147,8 @@ describe('scaler metrics on the gateway (real Redis)', () => {
       'amphi_scaler_actions_total{type="provision",outcome="registered"}': 3,
       'amphi_scaler_actions_total{type="provision",outcome="boot-failed"}': 1,
       'amphi_scaler_actions_total{type="drain",outcome="removed"}': 1,
+      'amphi_scaler_actions_total{type="provision",outcome="failed"}': 0,
+      'amphi_scaler_actions_total{type="drain",outcome="failed"}': 0,
       'amphi_scaler_time_to_ready_seconds_bucket{le="60"}': 1,
       'amphi_scaler_time_to_ready_seconds_bucket{le="180"}': 1,
       'amphi_scaler_time_to_ready_seconds_bucket{le="240"}': 2,

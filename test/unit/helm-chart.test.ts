@@ -2,7 +2,12 @@
 // cannot run here: values against values.schema.json, templates against values.yaml, the
 // hand-rendered examples against the Kubernetes schemas and against the templates they stand
 // for, the environment against the settings the code reads, and the Dockerfile against the build.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -34,6 +39,7 @@ import {
   type RenderedDoc,
   type Values,
 } from '../helpers/helm-chart.js';
+import { closedPort } from '../helpers/bbb-stub.js';
 
 const repoFile = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const examples = readdirSync(new URL('examples/', CHART_DIR));
@@ -61,6 +67,28 @@ function templateEnvNames(text: string): string[] {
   return [...text.matchAll(/- name: ([A-Z][A-Z0-9_]*)$|"name" "([A-Z][A-Z0-9_]*)"/gm)].map((m) => (m[1] ?? m[2])!);
 }
 
+/**
+ * What amphi.secretEnv renders for a field of secrets: no variable (the chart's Secret without
+ * that value), or its secretKeyRef, optional only for an existing Secret whose key may lack
+ * (a field that is not required, or one listed in secrets.optional).
+ */
+function expectedSecretRef(values: Values, name: string, field: string, required: boolean): unknown {
+  const existing = at(values, 'secrets.existingSecret') as string;
+  if (!existing && !at(values, `secrets.${field}`)) return undefined;
+  const optional = existing !== '' && (!required || (at(values, 'secrets.optional') as string[]).includes(field));
+  return { secretKeyRef: { name: existing || `${name}-secrets`, key: at(values, `secrets.keys.${field}`), optional } };
+}
+
+/** Key names that say "secret": none may be in a ConfigMap, whose data anyone reading the namespace's configuration sees. */
+const SECRET_KEY_NAME = /secret|password|passwd|token/i;
+
+/** Every key of a parsed YAML/JSON tree, at any depth. */
+function keysOf(tree: unknown): string[] {
+  if (Array.isArray(tree)) return tree.flatMap(keysOf);
+  if (isMap(tree)) return Object.entries(tree).flatMap(([k, v]) => [k, ...keysOf(v)]);
+  return [];
+}
+
 describe('values', () => {
   const check = schemaValidator();
   const defaults = parse(chartFile('values.yaml')) as Values;
@@ -74,6 +102,12 @@ describe('values', () => {
     expect(check(mergeValues(defaults, { redis: { sentinels: ['10.0.0.1:26379', '[2001:db8::1]:26379'] } }))).toEqual([]);
     expect(check(mergeValues(defaults, { redis: { urlSecret: { name: 'redis-url' } } }))).toEqual([]);
     expect(check(mergeValues(defaults, { redis: { enabled: true } }))).toEqual([]);
+    // A user name alone (ACL) is no secret; IPv6 hosts; a database and options.
+    for (const url of ['rediss://amphi@r:6380/1', 'redis://[2001:db8::1]:6379/0', 'redis://r/0?db=1']) expect(check(mergeValues(defaults, { redis: { url } })), url).toEqual([]);
+    const url = { redis: { url: 'redis://r:6379/0' } };
+    for (const over of [{ host: '::' }, { gateway: { pdb: { maxUnavailable: '25%' } } }, { gateway: { workers: 2 } }, { secrets: { existingSecret: 's', optional: ['jwtSecret', 'redisPassword'] } }]) {
+      expect(check(mergeValues(mergeValues(defaults, url), over)), JSON.stringify(over)).toEqual([]);
+    }
   });
 
   it.each(valuesExamples)('%s is valid over values.yaml', (file) => {
@@ -106,6 +140,19 @@ describe('values', () => {
       { env: { AMPHI_REDIS_WAIT_REPLICAS: '1' } },
       { redis: { waitReplicas: -1 } },
       { redis: { url: 'http://r:6379' } },
+      // Credentials in REDIS_URL would be printed in the pod spec: urlSecret or secrets.redisPassword.
+      { redis: { url: 'redis://amphi:hunter2@r:6379/0' } },
+      { redis: { url: 'redis://:hunter2@r:6379/0' } },
+      { redis: { url: 'rediss://r:6380/0?password=hunter2' } },
+      // "auto" counts the node's cores, not the container's limit.
+      { gateway: { workers: 'auto' } },
+      { gateway: { workers: 0 } },
+      // A PDB that allows no eviction blocks node drains.
+      { gateway: { pdb: { maxUnavailable: 0 } } },
+      { gateway: { pdb: { maxUnavailable: '0%' } } },
+      { host: '127.0.0.1' },
+      { host: '' },
+      { secrets: { optional: ['scalewaySecretKey'] } },
       { redis: { sentinels: ['no-port'] } },
       { redis: { sentinels: ['2001:db8::1:26379'] } },
       { secrets: { jwtSecret: 'short' } },
@@ -192,6 +239,16 @@ describe('templates', () => {
     expect(at(defaults, 'redis.enabled')).toBe(false);
   });
 
+  it('no ConfigMap template carries secrets or the scaler file (the static provider\'s holds BBB secrets)', () => {
+    const configMaps = templates.filter((t) => t.kind === 'ConfigMap');
+    expect(configMaps.length).toBeGreaterThan(0);
+    for (const t of configMaps) expect(t.text, t.file).not.toMatch(/\.Values\.(secrets|scaler\.config)\b/);
+    const scalerFile = templates.filter((t) => /\.Values\.scaler\.config\b/.test(t.text) && !t.file.endsWith('-deployment.yaml'));
+    expect(scalerFile.map((t) => `${t.file} ${t.kind}`)).toEqual(['scaler-secret.yaml Secret']);
+    const deployment = chartFile('templates/scaler-deployment.yaml');
+    expect(deployment).not.toMatch(/configMap:\s+name: \{\{ include "amphi\.fullname" \. \}\}-scaler/);
+  });
+
   it('the policies are mounted whole, never with subPath (a subPath mount is never updated)', () => {
     for (const t of templates.filter((x) => x.kind === 'Deployment')) {
       expect(t.text, t.file).toContain('mountPath: {{ .Values.policies.mountPath }}');
@@ -238,6 +295,15 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
     expect(actual).toEqual(expected);
   });
 
+  it('no ConfigMap holds a key named like a secret (secret, password, token), at any depth of its files', () => {
+    for (const { source, manifest } of rendered.docs.filter((d) => d.manifest.kind === 'ConfigMap')) {
+      const data = (manifest.data ?? {}) as Record<string, string>;
+      const keys = Object.entries(data).flatMap(([file, text]) => [file, ...keysOf(parse(text)).map((k) => `${file}: ${k}`)]);
+      expect(keys.length, source).toBeGreaterThan(0);
+      expect(keys.filter((k) => SECRET_KEY_NAME.test(k.split(': ').at(-1)!)), source).toEqual([]);
+    }
+  });
+
   it("prints every line of its template that does not depend on the values", () => {
     for (const doc of rendered.docs) {
       const template = templates.find((t) => t.file === doc.source)!;
@@ -257,12 +323,13 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
       const byName = new Map(env.map((e) => [e.name, e]));
       for (const [k, v] of Object.entries(at(values, 'env') as Record<string, string>)) expect(byName.get(k)?.value, `${doc.source} ${k}`).toBe(v);
       // Exactly one way to Redis, the one the values give; TLS and the password apply to both.
-      const secretRef = (key: string) => ({ secretKeyRef: { name: (at(values, 'secrets.existingSecret') as string) || `${name}-secrets`, key, optional: true } });
       const sentinels = at(values, 'redis.sentinels') as string[];
+      const secretEnv = (variable: string, field: string, required: boolean): void =>
+        expect(byName.get(variable)?.valueFrom, `${doc.source} ${variable}`).toEqual(expectedSecretRef(values, name, field, required));
       if (sentinels.length > 0) {
         expect(byName.get('REDIS_SENTINELS')?.value).toBe(sentinels.join(','));
         expect(byName.get('REDIS_SENTINEL_MASTER')?.value).toBe(at(values, 'redis.sentinelMaster'));
-        expect(byName.get('REDIS_SENTINEL_PASSWORD')?.valueFrom).toEqual(secretRef(at(values, 'secrets.keys.redisSentinelPassword') as string));
+        secretEnv('REDIS_SENTINEL_PASSWORD', 'redisSentinelPassword', false);
         expect(byName.has('REDIS_URL')).toBe(false);
       } else {
         expect(byName.get('REDIS_URL')?.value ?? byName.get('REDIS_URL')?.valueFrom).toBeTruthy();
@@ -271,14 +338,22 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
         expect(byName.has('REDIS_SENTINEL_PASSWORD')).toBe(false);
       }
       expect(byName.get('REDIS_TLS')?.value).toBe(String(at(values, 'redis.tls')));
-      expect(byName.get('REDIS_PASSWORD')?.valueFrom).toEqual(secretRef(at(values, 'secrets.keys.redisPassword') as string));
+      // Configured secrets are referenced as not optional (a missing key stops the pod at start).
+      secretEnv('REDIS_PASSWORD', 'redisPassword', true);
+      secretEnv('AMPHI_SECRET', 'amphiSecret', true);
+      secretEnv('AMPHI_JWT_SECRET', 'jwtSecret', true);
       // WAIT is the gateway's alone; the metrics port is the poller's and the scaler's.
       const role = doc.source.replace(/-deployment\.yaml$/, '');
+      // The providers' secrets, the scaler's alone and optional (which one is needed depends on the provider).
+      for (const [variable, field] of [['AMPHI_SCALER_WEBHOOK_SECRET', 'scalerWebhookSecret'], ['SCW_SECRET_KEY', 'scalewaySecretKey']] as const) {
+        if (role === 'scaler') secretEnv(variable, field, false);
+        else expect(byName.has(variable), `${doc.source} ${variable}`).toBe(false);
+      }
       expect(byName.get('AMPHI_REDIS_WAIT_REPLICAS')?.value, doc.source).toBe(role === 'gateway' ? String(at(values, 'redis.waitReplicas')) : undefined);
       expect(byName.get('AMPHI_METRICS_PORT')?.value, doc.source).toBe(role === 'gateway' ? undefined : String(at(values, `${role}.metricsPort`)));
       expect(byName.get('AMPHI_POLICY_DIR')?.value).toBe(at(values, 'policies.mountPath'));
       expect(byName.get('AMPHI_SHUTDOWN_TIMEOUT_MS')?.value).toBe(String(at(values, 'shutdownTimeoutMs')));
-      expect(byName.get('HOST')?.value).toBe('0.0.0.0');
+      expect(byName.get('HOST')?.value).toBe(at(values, 'host'));
     }
   });
 
@@ -332,8 +407,14 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
       expect(at(scaler, 'spec.replicas')).toBe(at(values, 'scaler.replicas'));
       const c = (at(scaler, 'spec.template.spec.containers') as Array<Record<string, unknown>>)[0]!;
       expect(c.args).toEqual(['scaler', '--config', '/etc/amphi/scaler/scaler.yaml']);
-      const config = find('ConfigMap', '-scaler');
-      if (config) expect(parse((at(config, 'data') as Record<string, string>)['scaler.yaml']!)).toEqual(at(values, 'scaler.config'));
+      // The file is a Secret (the static provider's holds BBB secrets), mounted as one.
+      const volume = (at(scaler, 'spec.template.spec.volumes') as Array<Record<string, unknown>>).find((v) => v.name === 'scaler-config');
+      const existing = at(values, 'scaler.existingConfigSecret') as string;
+      expect(volume).toEqual({ name: 'scaler-config', secret: { secretName: existing || `${name}-scaler-config` } });
+      const config = find('Secret', '-scaler-config');
+      if (existing) expect(config).toBeUndefined();
+      else expect(parse((at(config, 'stringData') as Record<string, string>)['scaler.yaml']!)).toEqual(at(values, 'scaler.config'));
+      expect(find('ConfigMap', '-scaler')).toBeUndefined();
     }
     expect(at(find('PodDisruptionBudget', '-gateway'), 'spec.maxUnavailable')).toBe(at(values, 'gateway.pdb.enabled') ? at(values, 'gateway.pdb.maxUnavailable') : undefined);
   });
@@ -377,6 +458,13 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
       expect(at(monitor, 'spec.selector.matchLabels')).toEqual(at(service, 'spec.selector'));
       expect((at(monitor, 'spec.endpoints') as Array<{ port: string }>)[0]!.port).toBe((at(service, 'spec.ports') as Array<{ name: string }>)[0]!.name);
       expect((at(monitor, 'spec.endpoints') as Array<{ interval: string }>)[0]!.interval).toBe(at(values, 'metrics.serviceMonitor.interval'));
+      // job="amphi-<role>" whatever the release: what AmphiTargetDown matches.
+      expect(at(monitor, 'spec.jobLabel')).toBe('amphi-job');
+      expect(at(service, 'metadata.labels.amphi-job')).toBe(`amphi${suffix}`);
+      const targetDown = (parse(chartFile('alerts/amphi.rules.yaml')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> }).groups
+        .flatMap((g) => g.rules)
+        .find((r) => r.alert === 'AmphiTargetDown')!;
+      expect(new RegExp(`^(?:${/job=~"([^"]+)"/.exec(targetDown.expr)![1]!})$`).test(`amphi${suffix}`), targetDown.expr).toBe(true);
     }
   });
 
@@ -389,7 +477,10 @@ describe.each(renderedExamples)('rendered example %s', (file) => {
     }
     const rule = find('PrometheusRule', '-alerts');
     if (at(values, 'metrics.prometheusRule.enabled')) {
-      expect(at(rule, 'spec.groups')).toEqual((parse(chartFile('alerts/amphi.rules.yaml')) as { groups: unknown }).groups);
+      // The scaler's rules (a scaler that stopped) only where a scaler runs: elsewhere they would fire for ever.
+      const groups = (path: string) => (parse(chartFile(path)) as { groups: unknown[] }).groups;
+      const scalerGroups = at(values, 'scaler.enabled') ? groups('alerts/amphi-scaler.rules.yaml') : [];
+      expect(at(rule, 'spec.groups')).toEqual([...groups('alerts/amphi.rules.yaml'), ...scalerGroups]);
     }
     const policies = find('ConfigMap', '-policies');
     if (!at(values, 'policies.existingConfigMap')) {
@@ -463,6 +554,41 @@ describe('image', () => {
     expect(health).toMatch(/CMD \["node", "-e", /);
     expect(health).toContain('/health');
     expect(health).not.toMatch(/curl|wget/);
+  });
+
+  it('the health check script: AMPHI_METRICS_PORT=0 is healthy (nothing to check), a closed port is not, /health is asked', async () => {
+    const health = runtime.find((l) => l.startsWith('HEALTHCHECK'))!;
+    const [, , script] = JSON.parse(health.slice(health.indexOf('CMD [') + 3)) as string[];
+    expect(script).toContain('/proc/1/cmdline');
+    const dir = mkdtempSync(join(tmpdir(), 'amphi-health-'));
+    // run(role, env): the script with a stand-in for PID 1's command line; its exit code.
+    const run = async (role: string, env: Record<string, string>): Promise<number> => {
+      const cmdline = join(dir, `${role}.cmdline`);
+      writeFileSync(cmdline, ['node', '/app/dist/src/cli/main.js', role, ''].join('\0'));
+      const { PATH } = process.env;
+      return new Promise((resolve) => {
+        execFile(process.execPath, ['-e', script!.replace('/proc/1/cmdline', cmdline)], { env: { PATH, ...env } }, (err) =>
+          resolve(err ? ((err as { code?: number }).code ?? -1) : 0),
+        );
+      });
+    };
+    const closed = await closedPort();
+    const server = createHttpServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const open = (server.address() as AddressInfo).port;
+    try {
+      for (const role of ['poller', 'scaler']) {
+        expect(await run(role, { AMPHI_METRICS_PORT: '0' }), `${role} metrics off`).toBe(0);
+        expect(await run(role, { AMPHI_METRICS_PORT: String(closed) }), `${role} closed port`).toBe(1);
+        expect(await run(role, { AMPHI_METRICS_PORT: String(open) }), `${role} /health answers`).toBe(0);
+      }
+      expect(await run('gateway', { PORT: String(closed) })).toBe(1);
+      expect(await run('gateway', { PORT: String(open), AMPHI_METRICS_PORT: '0' })).toBe(0);
+      expect(await run('servers', {})).toBe(0);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('.dockerignore keeps node_modules, dist, .git and test outputs out of the context', () => {

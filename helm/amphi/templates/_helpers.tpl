@@ -44,14 +44,26 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-secrets" (include "amphi.fullname" .)) .Values.secrets.existingSecret }}
 {{- end }}
 
-{{/* A secret as an env var; optional, so that a key left out of the Secret leaves it unset. */}}
+{{/*
+A secret as an env var, from the field .field of secrets (its key: secrets.keys.<field>).
+- The chart's Secret holds only the non-empty values: a set value gives a reference that is
+  not optional (the key is there), an empty one no variable at all.
+- An existing Secret (secrets.existingSecret): the chart cannot see its keys. A field the roles
+  rely on (.required: AMPHI_SECRET, AMPHI_JWT_SECRET, REDIS_PASSWORD) is referenced as not
+  optional, so a missing key stops the pod at start (CreateContainerConfigError) instead of
+  running without it, unless secrets.optional lists the field. The others (the sentinels'
+  password, the scaler providers' secrets) stay optional: many installs have none.
+*/}}
 {{- define "amphi.secretEnv" -}}
+{{- $s := .ctx.Values.secrets -}}
+{{- if or $s.existingSecret (index $s .field) }}
 - name: {{ .name }}
   valueFrom:
     secretKeyRef:
       name: {{ include "amphi.secretName" .ctx }}
-      key: {{ .key }}
-      optional: true
+      key: {{ index $s.keys .field }}
+      optional: {{ if and $s.existingSecret (or (not .required) (has .field $s.optional)) }}true{{ else }}false{{ end }}
+{{- end }}
 {{- end }}
 
 {{/* The shutdown budget: a timeout that Kubernetes' grace period would cut short is refused. */}}
@@ -70,13 +82,13 @@ without a Redis the templates fail, rather than let each pod start a private one
 {{- define "amphi.env" -}}
 {{- $v := .Values -}}
 - name: HOST
-  value: "0.0.0.0"
+  value: {{ $v.host | quote }}
 {{- if $v.redis.sentinels }}
 - name: REDIS_SENTINELS
   value: {{ join "," $v.redis.sentinels | quote }}
 - name: REDIS_SENTINEL_MASTER
   value: {{ $v.redis.sentinelMaster | quote }}
-{{ include "amphi.secretEnv" (dict "ctx" . "name" "REDIS_SENTINEL_PASSWORD" "key" $v.secrets.keys.redisSentinelPassword) }}
+{{- include "amphi.secretEnv" (dict "ctx" . "name" "REDIS_SENTINEL_PASSWORD" "field" "redisSentinelPassword" "required" false) }}
 {{- else if $v.redis.url }}
 - name: REDIS_URL
   value: {{ $v.redis.url | quote }}
@@ -95,9 +107,9 @@ without a Redis the templates fail, rather than let each pod start a private one
 {{- /* Both apply to a URL as well as to Sentinel (src/redis/target.ts). */}}
 - name: REDIS_TLS
   value: {{ ternary "true" "false" $v.redis.tls | quote }}
-{{ include "amphi.secretEnv" (dict "ctx" . "name" "REDIS_PASSWORD" "key" $v.secrets.keys.redisPassword) }}
-{{ include "amphi.secretEnv" (dict "ctx" . "name" "AMPHI_SECRET" "key" $v.secrets.keys.amphiSecret) }}
-{{ include "amphi.secretEnv" (dict "ctx" . "name" "AMPHI_JWT_SECRET" "key" $v.secrets.keys.jwtSecret) }}
+{{- include "amphi.secretEnv" (dict "ctx" . "name" "REDIS_PASSWORD" "field" "redisPassword" "required" true) }}
+{{- include "amphi.secretEnv" (dict "ctx" . "name" "AMPHI_SECRET" "field" "amphiSecret" "required" true) }}
+{{- include "amphi.secretEnv" (dict "ctx" . "name" "AMPHI_JWT_SECRET" "field" "jwtSecret" "required" true) }}
 - name: AMPHI_POLICY_DIR
   value: {{ $v.policies.mountPath | quote }}
 - name: AMPHI_SHUTDOWN_TIMEOUT_MS
