@@ -7,6 +7,7 @@ import { registerPoolCollector } from '../metrics/pool-collector.js';
 import { registerScalerCollector } from '../metrics/scaler-collector.js';
 import { registerTenantCollector } from '../metrics/tenant-collector.js';
 import { registerLoadModelCollector } from '../metrics/load-model-collector.js';
+import { logScrapeFailures } from '../metrics/scrape-gauges.js';
 import { registerRedisUp } from '../metrics/redis-up.js';
 import { countPolicyReloads } from '../metrics/policy-reloads.js';
 import { DEFAULT_POLICY_DIR, openWatchedPolicy, type PolicyStore } from '../policy/index.js';
@@ -91,6 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   registerScalerCollector(metrics.registry, store);
   registerTenantCollector(metrics.registry, store);
   registerLoadModelCollector(metrics.registry, store, () => policies.current().load.weights);
+  if (log !== false) logScrapeFailures(metrics.registry, log);
   registerRedisUp(metrics.registry, opts.redis);
   countPolicyReloads(metrics.registry, policies);
   const pool = new PoolView(store, {
@@ -152,13 +154,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.addHook('onClose', async () => clearInterval(reaper)); // onClose runs once the server is closed
 
   app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_req, reply) => {
+  app.get('/ready', async (req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
     try {
       await opts.redis.ping();
       return { status: 'ready' };
     } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', reason: `redis: ${(err as Error).message}` });
+      // The error names internal addresses: the log gets it, the (public) body a generic reason.
+      req.log.warn({ err }, 'ready: Redis does not answer');
+      return reply.code(503).send({ status: 'unavailable', reason: 'redis unavailable' });
     }
   });
   app.get('/metrics', async (_req, reply) => {

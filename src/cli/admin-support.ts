@@ -48,8 +48,14 @@ async function openSession(env: NodeJS.ProcessEnv): Promise<{ session: AdminSess
       EXIT_USAGE,
     );
   }
-  // One attempt, no background reconnects: a CLI should fail fast and exit.
-  const redis = createRedis(target, { lazyConnect: true, retryStrategy: () => null, commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS });
+  // One attempt, no background reconnects: a CLI should fail fast and exit. Through Sentinel,
+  // ioredis asks the sentinels under sentinelRetryStrategy (by default: forever) instead.
+  const redis = createRedis(target, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+    commandTimeout: settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS,
+  });
   redis.on('error', () => {}); // failures surface through the rejected commands below
   try {
     await redis.connect();

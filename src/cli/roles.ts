@@ -4,7 +4,7 @@ import { buildApp, type App } from '../api/app.js';
 import type { Gateway } from '../api/bbb/context.js';
 import type { Settings } from '../config/settings.js';
 import { createGatewayMetrics } from '../metrics/gateway-metrics.js';
-import { serveMetrics, type MetricsServer } from '../metrics/metrics-server.js';
+import { serveMetrics, type MetricsServer, type MetricsServerLog } from '../metrics/metrics-server.js';
 import { createPollerMetrics } from '../metrics/poller-metrics.js';
 import { countPolicyReloads } from '../metrics/policy-reloads.js';
 import { registerRedisUp } from '../metrics/redis-up.js';
@@ -36,10 +36,10 @@ export async function startGatewayRole(runtime: RoleRuntime, io: CliIO, listen?:
 }
 
 /** /metrics and /health of a role without the gateway's server, on HOST:AMPHI_METRICS_PORT (0: none). */
-export async function serveRoleMetrics(registry: Registry, s: Settings): Promise<MetricsServer | undefined> {
+export async function serveRoleMetrics(registry: Registry, s: Settings, log: MetricsServerLog): Promise<MetricsServer | undefined> {
   if (s.AMPHI_METRICS_PORT === 0) return undefined;
   try {
-    return await serveMetrics(registry, { host: s.HOST, port: s.AMPHI_METRICS_PORT });
+    return await serveMetrics(registry, { host: s.HOST, port: s.AMPHI_METRICS_PORT }, log);
   } catch (err) {
     throw new StartupError(`AMPHI_METRICS_PORT: cannot listen on ${s.HOST}:${s.AMPHI_METRICS_PORT}: ${(err as Error).message}`);
   }
@@ -79,7 +79,7 @@ export async function startPollerRole(runtime: RoleRuntime, io: CliIO, opts: Pol
   }
   let served: MetricsServer | undefined;
   try {
-    if (own) served = await serveRoleMetrics(metrics.registry, s);
+    if (own) served = await serveRoleMetrics(metrics.registry, s, log);
   } catch (err) {
     policies.close();
     throw err;

@@ -1,12 +1,13 @@
 // What every long-running role needs before it starts: settings, Redis, the store. A bad
 // setting or a missing redis-server ends start-up with one clear message and exit code 2.
+import cluster from 'node:cluster';
 import type { Redis } from 'ioredis';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { formatIssue, PolicyLoadError } from '../policy/index.js';
 import { createRedis, RedisNotConfiguredError, resolveRedis, type PrivateRedisPolicy, type ResolvedRedis } from '../redis/connect.js';
 import { RedisNotInstalledError } from '../redis/private-redis.js';
-import type { RedisTarget } from '../redis/target.js';
+import { describeRedisTarget, type RedisTarget } from '../redis/target.js';
 import { Store } from '../state/store.js';
 import type { CliIO } from './command.js';
 import { runUntilSignal, type RunUntilSignalOptions } from './signals.js';
@@ -43,32 +44,42 @@ export interface BootOptions {
 /** The configured Redis, or a private one where allowed; a missing one is a StartupError. */
 export async function startupRedis(settings: Settings, io: CliIO, opts: BootOptions): Promise<ResolvedRedis> {
   try {
-    return await resolveRedis(settings, { ...opts, log: (line) => io.stderr(`${line}\n`) });
+    const resolved = await resolveRedis(settings, { ...opts, log: (line) => io.stderr(`${line}\n`) });
+    // One line naming the configured Redis, never its passwords (docs/redis.md); a private one
+    // was named as it started, and a gateway worker's parent has named it already.
+    if (!resolved.private && !cluster.isWorker) io.stderr(`amphi: Redis ${describeRedisTarget(resolved.target)}\n`);
+    return resolved;
   } catch (err) {
     if (err instanceof RedisNotInstalledError || err instanceof RedisNotConfiguredError) throw new StartupError(err.message);
     throw err;
   }
 }
 
+/** How many WAIT connections a gateway keeps (store.ts replicated): concurrent creates take them in turn. */
+export const WAITER_CONNECTIONS = 4;
+
 export async function bootRuntime(env: NodeJS.ProcessEnv, io: CliIO, opts: BootOptions): Promise<Runtime> {
   const settings = startupSettings(env);
   const resolved = await startupRedis(settings, io, opts);
   const target = resolved.target;
+  const log = createLogger(settings.LOG_LEVEL, io.stdout);
   const commandTimeout = settings.AMPHI_REDIS_COMMAND_TIMEOUT_MS;
-  const redis = createRedis(target, { commandTimeout });
+  const redis = createRedis(target, { commandTimeout, log, clientName: 'store' });
   const replicas = settings.AMPHI_REDIS_WAIT_REPLICAS;
-  // A connection of its own for WAIT, which holds the connection it runs on (store.ts replicated).
-  const waiter = replicas > 0 ? createRedis(target, { commandTimeout }) : undefined;
-  const replication = waiter && { connection: waiter, replicas, timeoutMs: Math.floor(commandTimeout / 2) };
+  // Connections of their own for WAIT, which holds the connection it runs on (store.ts
+  // replicated): with no replica answering, each WAIT holds one for its whole timeout, so a
+  // few let concurrent creates wait side by side rather than one after another.
+  const waiters = replicas > 0 ? Array.from({ length: WAITER_CONNECTIONS }, (_, i) => createRedis(target, { commandTimeout, log, clientName: `waiter-${i}` })) : [];
+  const replication = waiters.length > 0 ? { connection: waiters, replicas, timeoutMs: Math.floor(commandTimeout / 2) } : undefined;
   const store = new Store(redis, { pool: settings.AMPHI_POOL, ...(replication && { replication }) });
   return {
     settings,
     redisTarget: target,
     redis,
     store,
-    log: createLogger(settings.LOG_LEVEL, io.stdout),
+    log,
     async close() {
-      for (const client of [redis, waiter]) await client?.quit().catch(() => client.disconnect());
+      for (const client of [redis, ...waiters]) await client.quit().catch(() => client.disconnect());
       await resolved.stop();
     },
   };

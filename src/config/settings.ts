@@ -56,7 +56,7 @@ export const SETTINGS = {
   AMPHI_REDIS_WAIT_REPLICAS: { schema: int(0, 16).default(0), help: 'replicas that must hold a create (WAIT) before it is answered: no acknowledged meeting is lost in a failover (docs/redis.md)' },
   AMPHI_REDIS_COMMAND_TIMEOUT_MS: { schema: int(50).default(2000), help: 'a Redis command without a reply by then fails (a stalled Redis never hangs a request)' },
   AMPHI_POOL: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/).default('default'), help: 'pool name (Redis hash tag)' },
-  HOST: { schema: z.string().default('127.0.0.1'), help: 'address the gateway listens on' },
+  HOST: { schema: z.string().default('127.0.0.1'), help: 'address the gateway listens on, and the metrics listener of amphi poller and amphi scaler (AMPHI_METRICS_PORT)' },
   PORT: { schema: int(0, 65535).default(8090), help: 'port the gateway listens on' },
   AMPHI_METRICS_PORT: { schema: int(0, 65535).default(9465), help: "port of the /metrics and /health of amphi poller and amphi scaler, on HOST (0: off)" },
   AMPHI_PUBLIC_URL: { schema: z.string().url().optional(), help: 'public base URL of the gateway (index apiUrl, error redirects)' },

@@ -26,11 +26,13 @@ export interface Log {
  * Fields that may hold a secret should one ever reach a log call (a record spread into the
  * fields, a request's headers): server and tenant secrets, passwords, tokens, checksums, and
  * request URLs (their query carries the checksum). The code logs none of them; this is the
- * net under it.
+ * net under it. Up to three levels deep (`server.record.secret`); a wildcard also stands for an
+ * array index (`servers[0].secret` matches `*.*.secret`), the syntax of pino's redaction
+ * (@pinojs/redact, several wildcards per path).
  */
-export const REDACTED_PATHS = ['secret', 'secrets', 'password', 'moderatorPW', 'attendeePW', 'token', 'checksum', 'authorization', 'jwtSecret', 'url', 'headers'].flatMap(
-  (key) => [key, `*.${key}`],
-);
+export const REDACTED_KEYS = ['secret', 'secrets', 'password', 'moderatorPW', 'attendeePW', 'token', 'checksum', 'authorization', 'jwtSecret', 'url', 'headers'];
+
+export const REDACTED_PATHS = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 /** The process logger, at `level`, writing each line to `write` (stdout by default). */
 export function createLogger(level: Settings['LOG_LEVEL'], write: (line: string) => void = (line) => void process.stdout.write(line)): Logger {

@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { startPrivateRedis } from './private-redis.js';
 import type { StartPrivateRedisOptions } from './private-redis.js';
-import { connectionOf, redisTargetOf } from './target.js';
+import { redactText } from '../log/redact-text.js';
+import { connectionOf, describeRedisTarget, redisTargetOf } from './target.js';
 import type { RedisSettings, RedisTarget } from './target.js';
 
 export interface ResolvedRedis {
@@ -54,7 +55,24 @@ export async function resolveRedis(
 /** Default of AMPHI_REDIS_COMMAND_TIMEOUT_MS, for the clients made without settings. */
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2000;
 
+/** The part of a logger a client's connection errors go to (the process's pino logger fits). */
+export interface RedisErrorLog {
+  warn(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+}
+
+/** At most one line per client this often while its connection keeps failing. */
+export const REDIS_ERROR_LOG_INTERVAL_MS = 30_000;
+
 export interface CreateRedisOptions extends Omit<RedisOptions, 'commandTimeout'> {
+  /**
+   * Where the client's connection errors are logged: the first one, then at most one line every
+   * REDIS_ERROR_LOG_INTERVAL_MS (with the count of those not logged), and one when it is ready
+   * again. Without it they are dropped (commands still fail): never a stack trace on stderr.
+   */
+  log?: RedisErrorLog;
+  /** What the lines call this client (`client` field), e.g. `store`, `waiter`. */
+  clientName?: string;
   /**
    * How long a command may wait for its reply before it fails (AMPHI_REDIS_COMMAND_TIMEOUT_MS);
    * `null` for no limit, which BullMQ's connections need: their blocking commands wait on purpose.
@@ -70,8 +88,9 @@ export interface CreateRedisOptions extends Omit<RedisOptions, 'commandTimeout'>
  * A bare URL string stands for a URL target (tests, benchmarks).
  */
 export function createRedis(target: RedisTarget | string, opts: CreateRedisOptions = {}): Redis {
-  const { commandTimeout = DEFAULT_REDIS_COMMAND_TIMEOUT_MS, ...rest } = opts;
-  const { url, options } = connectionOf(typeof target === 'string' ? { kind: 'url', url: target, tls: false } : target);
+  const { commandTimeout = DEFAULT_REDIS_COMMAND_TIMEOUT_MS, log, clientName = 'redis', ...rest } = opts;
+  const resolved: RedisTarget = typeof target === 'string' ? { kind: 'url', url: target, tls: false } : target;
+  const { url, options } = connectionOf(resolved);
   const all: RedisOptions = {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
@@ -84,5 +103,42 @@ export function createRedis(target: RedisTarget | string, opts: CreateRedisOptio
     ...rest,
     ...(commandTimeout !== null && { commandTimeout }),
   };
-  return url === undefined ? new Redis(all) : new Redis(url, all);
+  const client = url === undefined ? new Redis(all) : new Redis(url, all);
+  logConnectionErrors(client, resolved, clientName, log);
+  return client;
+}
+
+/**
+ * Without an 'error' listener ioredis prints every failed connection attempt, stack and all, on
+ * stderr (dozens a second while a Sentinel group fails over). This one logs them rate-limited,
+ * through `log`, or drops them without one. No line holds a password (describeRedisTarget, redactText).
+ */
+function logConnectionErrors(client: Redis, target: RedisTarget, name: string, log: RedisErrorLog | undefined, now: () => number = Date.now): void {
+  if (!log) {
+    client.on('error', () => {});
+    return;
+  }
+  let failing = false;
+  let lastLogged = -Infinity;
+  let suppressed = 0;
+  const where = (): { client: string; redis: string } => ({ client: name, redis: describeRedisTarget(target) });
+  client.on('error', (err: unknown) => {
+    failing = true;
+    const t = now();
+    if (t - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) {
+      suppressed += 1;
+      return;
+    }
+    const message = redactText(err instanceof Error ? err.message : String(err));
+    log.warn({ ...where(), err: message, ...(suppressed > 0 && { notLogged: suppressed }) }, 'Redis connection error');
+    lastLogged = t;
+    suppressed = 0;
+  });
+  client.on('ready', () => {
+    if (!failing) return;
+    log.info({ ...where(), ...(suppressed > 0 && { notLogged: suppressed }) }, 'Redis connection recovered');
+    failing = false;
+    suppressed = 0;
+    lastLogged = -Infinity;
+  });
 }

@@ -1,7 +1,9 @@
 // Which Redis a process talks to, as one value: a URL, or a Sentinel group naming its primary.
 // Built once from the settings; connect.ts turns it into ioredis options, a parent passes it to
 // its children as environment variables, and logs print it without its passwords.
+import { isIPv6 } from 'node:net';
 import type { RedisOptions } from 'ioredis';
+import { SECRET_PARAMS } from '../log/redact-text.js';
 
 export interface HostPort {
   host: string;
@@ -29,6 +31,9 @@ export interface RedisSettings {
   REDIS_TLS: boolean;
 }
 
+/** A host name (RFC 1123 labels, dots between them) or an IPv4 address, which has the same shape. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
 /** `host:port,host:port`, an IPv6 address in brackets (`[::1]:26379`); throws a message naming the bad entry. */
 export function parseHostPorts(text: string): HostPort[] {
   const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -36,8 +41,10 @@ export function parseHostPorts(text: string): HostPort[] {
   return entries.map((entry) => {
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
     const port = Number(m?.[3]);
-    if (!m || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port (an IPv6 address goes in brackets: [::1]:26379)`);
-    return { host: (m[1] ?? m[2])!, port };
+    const host = m?.[1] ?? m?.[2];
+    const hostOk = m?.[1] !== undefined ? isIPv6(m[1]) : host !== undefined && HOST_NAME.test(host);
+    if (!m || !hostOk || port < 1 || port > 65535) throw new Error(`"${entry}" is not host:port (an IPv6 address goes in brackets: [::1]:26379)`);
+    return { host: host!, port };
   });
 }
 
@@ -78,11 +85,14 @@ export function redisTargetEnv(t: RedisTarget): Record<string, string> {
   };
 }
 
-/** The URL as it may be printed: a password in it is replaced. */
+const SECRET_PARAM_NAMES = new Set(SECRET_PARAMS.map((p) => p.toLowerCase()));
+
+/** The URL as it may be printed: a password in it, in its user info or its query (`?password=…`), is replaced. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const name of [...u.searchParams.keys()]) if (SECRET_PARAM_NAMES.has(name.toLowerCase())) u.searchParams.set(name, '***');
     return u.toString();
   } catch {
     return '(unparsable URL)';

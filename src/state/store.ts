@@ -6,7 +6,7 @@ import type { LoadStatistics } from '../placement/learned-weights.js';
 import { reservedLoad, type ReservationTotals } from '../placement/reservations.js';
 import { decodeServer } from './codec.js';
 import type { StoreContext } from './context.js';
-import { keysFor } from './keys.js';
+import { keysFor, meetingRef } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
 import { decodeLearnedLoad, PollWriter } from './poll-writer.js';
 import { waitForReplicas, type ReplicationOptions } from './replication.js';
@@ -46,9 +46,15 @@ export class Store {
     this.announcements = new Announcements(this.ctx);
   }
 
-  /** Resolves once the configured replicas hold every write answered so far; throws a ReplicationError otherwise. */
-  async replicated(): Promise<void> {
-    if (this.replication) await waitForReplicas(this.replication, this.ctx.keys.replicationMark);
+  /**
+   * Resolves once the configured replicas hold every write answered so far; throws a
+   * ReplicationError otherwise, or when `meeting` (the one a create placed) is no longer in
+   * Redis by then (a failover in between lost it).
+   */
+  async replicated(meeting?: { tenant: string; meetingID: string }): Promise<void> {
+    if (!this.replication) return;
+    const key = meeting && this.ctx.keys.meeting(meetingRef(meeting.tenant, meeting.meetingID));
+    await waitForReplicas(this.replication, this.ctx.keys.replicationMark, key);
   }
 
   /**

@@ -31,6 +31,21 @@ describe('the process logger', () => {
     expect(lines()[0]).toMatchObject({ server: { id: 'a', secret: '[redacted]' }, tenant: { name: 'acme' } });
   });
 
+  it('redacts them deeper down and inside arrays too', () => {
+    const { log, lines } = captured();
+    log.info(
+      {
+        pool: { servers: [{ id: 'a', secret: 'deep-s1' }], record: { server: { secret: 'deep-s2', url: 'http://bbb/api?checksum=deep-c1' } } },
+        list: [{ password: 'deep-p1' }, { token: 'deep-t1' }],
+        event: { meeting: { info: { moderatorPW: 'deep-m1', attendeePW: 'deep-a1' } } },
+      },
+      'nested',
+    );
+    const text = JSON.stringify(lines());
+    for (const hidden of ['deep-s1', 'deep-s2', 'deep-c1', 'deep-p1', 'deep-t1', 'deep-m1', 'deep-a1']) expect(text, hidden).not.toContain(hidden);
+    expect(lines()[0]).toMatchObject({ pool: { servers: [{ id: 'a', secret: '[redacted]' }] }, list: [{ password: '[redacted]' }, { token: '[redacted]' }] });
+  });
+
   it('serializes `err` without the arguments a Redis error carries', () => {
     const { log, lines } = captured();
     log.error({ err: Object.assign(new Error('READONLY'), { command: { name: 'hset', args: ['k', 'tenant-secret'] } }) }, 'write failed');
@@ -43,7 +58,9 @@ describe('request logs', () => {
   it('number requests in one sequence, and a request log carries its id', () => {
     const { log, lines } = captured();
     const [first, second] = [nextRequestId(), nextRequestId()];
-    expect(first).toMatch(/^req-[0-9a-z]+$/);
+    // Gateway workers each count from 1: an id names its process (a worker id, else the pid).
+    expect(first).toMatch(/^req-(w\d+|p\d+)-[0-9a-z]+$/);
+    expect(first).toContain(`-p${process.pid}-`);
     expect(second).not.toBe(first);
     lazyRequestLog(log, second).warn({ server: 'a' }, 'upstream call failed');
     expect(lines()).toEqual([expect.objectContaining({ reqId: second, server: 'a', msg: 'upstream call failed' })]);

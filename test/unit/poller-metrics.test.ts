@@ -12,7 +12,8 @@ import { serveMetrics } from '../../src/metrics/metrics-server.js';
 import { createPollerMetrics, failureReason, FAILURE_REASONS } from '../../src/metrics/poller-metrics.js';
 import { countPolicyReloads } from '../../src/metrics/policy-reloads.js';
 import { registerRedisUp } from '../../src/metrics/redis-up.js';
-import { scrapeGauges } from '../../src/metrics/scrape-gauges.js';
+import { Gauge } from 'prom-client';
+import { logScrapeFailures, SCRAPE_FAILURE_LOG_INTERVAL_MS, scrapeGauges } from '../../src/metrics/scrape-gauges.js';
 import { failureText, type RoundStats } from '../../src/poller/poller.js';
 import { DEFAULT_POLICY_DIR } from '../../src/policy/loader.js';
 import { PolicyStore } from '../../src/policy/policy-store.js';
@@ -145,7 +146,58 @@ describe('gauges read at scrape time', () => {
   });
 });
 
+describe('failed scrape reads', () => {
+  it('are logged when the registry has a logger: the first, then once per interval', async () => {
+    const registry = new Registry();
+    const lines: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    logScrapeFailures(registry, { warn: (fields, msg) => void lines.push({ fields: fields as Record<string, unknown>, msg }) });
+    let now = 1_000;
+    const gauge = scrapeGauges(registry, () => Promise.reject(new Error('redis down')), () => now);
+    gauge('amphi_test_failing', 'test');
+    for (let i = 0; i < 3; i++) await registry.metrics();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: expect.stringContaining('scrape read failed'), fields: { err: expect.objectContaining({ message: 'redis down' }) } });
+    now += SCRAPE_FAILURE_LOG_INTERVAL_MS;
+    await registry.metrics();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.fields).toMatchObject({ notLogged: 2 });
+  });
+});
+
 describe("the poller's metrics listener", () => {
+  it('answers a failed collection with a generic 500, logging the error', async () => {
+    const registry = new Registry();
+    new Gauge({ name: 'amphi_test_broken', help: 'test', registers: [registry], collect: () => Promise.reject(new Error('connect ECONNREFUSED 10.1.2.3:6379')) });
+    const logged: unknown[] = [];
+    const server = await serveMetrics(registry, { host: '127.0.0.1', port: 0 }, { error: (fields) => void logged.push(fields) });
+    try {
+      const res = await request(`${server.address}/metrics`);
+      expect(res.statusCode).toBe(500);
+      const body = await res.body.text();
+      expect(body).not.toContain('10.1.2.3');
+      expect(body).toBe('metrics collection failed\n');
+      expect(logged).toEqual([{ err: expect.objectContaining({ message: 'connect ECONNREFUSED 10.1.2.3:6379' }) }]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('logs a server error after start-up instead of ending the process', async () => {
+    const logged: unknown[] = [];
+    const server = await serveMetrics(new Registry(), { host: '127.0.0.1', port: 0 }, { error: (fields) => void logged.push(fields) });
+    try {
+      // An 'error' event without a listener would throw (and end the poller or scaler).
+      expect(() => server.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }))).not.toThrow();
+      expect(logged).toEqual([{ err: expect.objectContaining({ code: 'EMFILE' }) }]);
+      const health = await request(`${server.address}/health`);
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
+    } finally {
+      await server.close();
+    }
+  });
+
+
   it('serves /metrics and /health, and nothing else', async () => {
     const registry = new Registry();
     registerRedisUp(registry, { ping: () => Promise.resolve('PONG') } as never);

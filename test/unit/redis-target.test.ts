@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/dispatch.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createRedis } from '../../src/redis/connect.js';
-import { describeRedisTarget, parseHostPorts, redisTargetEnv, redisTargetOf } from '../../src/redis/target.js';
+import { describeRedisTarget, parseHostPorts, redactUrl, redisTargetEnv, redisTargetOf } from '../../src/redis/target.js';
 import { capture } from '../helpers/cli-io.js';
 
 const SCALER_EXAMPLE = fileURLToPath(new URL('../../scaler/scaler.example.yaml', import.meta.url));
@@ -16,6 +16,29 @@ describe('Redis settings', () => {
       { host: '::1', port: 26381 },
     ]);
     for (const bad of ['', 'host', 'host:0', 'host:70000', '::1:26379', '[::1]']) expect(() => parseHostPorts(bad)).toThrow();
+  });
+
+  it('REDIS_SENTINELS: a bracketed host must be an IPv6 address, a plain one a host name or IPv4 address', () => {
+    expect(parseHostPorts('[2001:db8::1]:26379,redis-sentinel.ns.svc.cluster.local:26379')).toEqual([
+      { host: '2001:db8::1', port: 26379 },
+      { host: 'redis-sentinel.ns.svc.cluster.local', port: 26379 },
+    ]);
+    for (const bad of ['[:]:1', '[:::]:1', '[1.2.3.4]:1', 'a/b:26379', 'user@host:26379', 'a..b:1', '-a:1', 'a_b:1']) {
+      expect(() => parseHostPorts(bad), bad).toThrow(/is not host:port/);
+    }
+  });
+
+  it('a bad sentinel host stops a role with a config error, exit code 2', async () => {
+    vi.stubEnv('AMPHI_CONFIG', '');
+    vi.stubEnv('REDIS_URL', '');
+    vi.stubEnv('REDIS_SENTINELS', '[:]:1');
+    try {
+      const io = capture();
+      expect(await main(['poller'], io)).toBe(2);
+      expect(io.err).toMatch(/REDIS_SENTINELS="\[:\]:1": "\[:\]:1" is not host:port/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a bad value, or REDIS_URL with REDIS_SENTINELS, stops start-up naming them', () => {
@@ -61,6 +84,16 @@ describe('Redis settings', () => {
     expect(describeRedisTarget(sentinel)).toBe('Sentinel master "mymaster" via s1:26379 (TLS)');
   });
 
+  it('hides a password given as a query parameter too', () => {
+    const printed = redactUrl('redis://r:6379/0?password=hunter2&Token=t0k3n&db=1');
+    expect(printed).not.toContain('hunter2');
+    expect(printed).not.toContain('t0k3n');
+    expect(printed).toContain('password=***');
+    expect(printed).toContain('db=1');
+    const url = redisTargetOf(loadSettings({ REDIS_URL: 'redis://u:hunter2@r:6379/0?password=hunter3' }))!;
+    expect(describeRedisTarget(url)).toBe('redis://u:***@r:6379/0?password=***');
+  });
+
   it('gives ioredis the Sentinel group, its passwords and TLS to both', () => {
     const target = redisTargetOf(loadSettings({ REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_MASTER: 'amphi', REDIS_PASSWORD: 'pw', REDIS_SENTINEL_PASSWORD: 'spw', REDIS_TLS: 'true' }))!;
     const client = createRedis(target, { lazyConnect: true });
@@ -76,6 +109,27 @@ describe('Redis settings', () => {
     });
     client.disconnect();
   });
+});
+
+describe('the admin CLI on an unreachable Sentinel group', () => {
+  it('gives up at once (exit 1) instead of retrying the sentinels forever', async () => {
+    vi.stubEnv('AMPHI_CONFIG', '');
+    vi.stubEnv('REDIS_URL', '');
+    vi.stubEnv('REDIS_SENTINELS', '127.0.0.1:1'); // nothing listens on port 1
+    try {
+      const io = capture();
+      const started = Date.now();
+      const hung = Symbol('hung');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([main(['servers', 'list'], io), new Promise<symbol>((resolve) => (timer = setTimeout(() => resolve(hung), 8_000)))]);
+      clearTimeout(timer);
+      expect(code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(io.err).toMatch(/cannot reach Redis at Sentinel master "mymaster" via 127\.0\.0\.1:1/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 15_000);
 });
 
 describe('the replicated roles refuse to start without a configured Redis', () => {

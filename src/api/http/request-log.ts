@@ -2,15 +2,27 @@
 // requests it routes a child logger with it; joins, answered ahead of fastify
 // (bbb/join-fast-path.ts), take an id from the same sequence and a child made only if they log,
 // so that a join that logs nothing pays for no logger.
+import cluster from 'node:cluster';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Gateway } from '../bbb/context.js';
 
 let lastId = 0;
 
-/** Fastify's default form (req-1, req-2, …, base 36), one sequence for both paths. */
+/**
+ * What sets this process's ids apart from its siblings': the gateway's cluster workers
+ * (`--workers`) each count from 1, so an id names its worker (`w3`), or else the process (`p4711`).
+ */
+function processTag(): string {
+  return cluster.isWorker && cluster.worker ? `w${cluster.worker.id}` : `p${process.pid}`;
+}
+
+let tag: string | undefined;
+
+/** Fastify's default form (req-1, req-2, …, base 36) after the process's tag (`req-w3-1f`), one sequence for both paths. */
 export function nextRequestId(): string {
   lastId += 1;
-  return `req-${lastId.toString(36)}`;
+  tag ??= processTag();
+  return `req-${tag}-${lastId.toString(36)}`;
 }
 
 /** A child of `parent` carrying `reqId`, created at its first use. */

@@ -151,7 +151,7 @@ export interface ScalerTuning {
 
 function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider, worker: boolean, log?: ScalerLog, tuning: ScalerTuning = {}): Parts {
   const store: Store = runtime.store;
-  const connection = createRedis(runtime.redisTarget, { maxRetriesPerRequest: null, commandTimeout: null });
+  const connection = createRedis(runtime.redisTarget, { maxRetriesPerRequest: null, commandTimeout: null, log: runtime.log, clientName: 'scaler-jobs' });
   const jobs = new ScalerJobs({
     connection,
     store,
@@ -244,7 +244,7 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'amphi_' });
   registerRedisUp(registry, runtime.redis);
-  const served = await serveRoleMetrics(registry, runtime.settings);
+  const served = await serveRoleMetrics(registry, runtime.settings, logger);
   const parts = assemble(runtime, setup, provider, true, log, tuning);
   const interval = setup.config.reconcileInterval;
   let timer: NodeJS.Timeout | undefined;

@@ -56,8 +56,9 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const accepted = async (answer: Answer): Promise<Answer> => {
     // With AMPHI_REDIS_WAIT_REPLICAS, a meeting is on the replicas before its create is
     // answered, so a failover after the answer cannot lose it; if they do not confirm, the
-    // create fails (serviceUnavailable) and a retry finds the placement (duplicateWarning).
-    if (answer.outcome === 'success' || answer.outcome === 'duplicate') await gw.store.replicated();
+    // create fails (serviceUnavailable) and a retry finds the placement (duplicateWarning). A
+    // placement a failover lost before the WAIT fails the create too (state/replication.ts).
+    if (answer.outcome === 'success' || answer.outcome === 'duplicate') await gw.store.replicated({ tenant, meetingID });
     return announcing.announced === undefined ? answer : announce(gw, call, announcing.announced, expected, answer);
   };
   if (existing) {
