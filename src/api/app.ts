@@ -106,6 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     pool,
     placer: new Placer(store, pool, {
       choices: settings.AMPHI_PLACEMENT_CHOICES,
+      maxFill: settings.AMPHI_PLACEMENT_MAX_FILL,
       fadeMs: settings.AMPHI_RESERVATION_FADE_MS,
       random: opts.random,
     }),

@@ -75,6 +75,10 @@ export const SETTINGS = {
   AMPHI_CREATE_GRACE_MS: { schema: int(0).default(60_000), help: 'a meeting younger than this is never forgotten by the poller' },
   AMPHI_RESERVATION_FADE_MS: { schema: int(1000).default(900_000), help: 'time for a new meeting reservation to fade out' },
   AMPHI_PLACEMENT_CHOICES: { schema: int(1, 16).default(2), help: 'random candidates compared on live load (power of d choices)' },
+  AMPHI_PLACEMENT_MAX_FILL: {
+    schema: z.coerce.number().gt(0).max(1).default(0.9),
+    help: "share of a server's capacity placement fills while another server has room (a margin for what the load model misjudges); a full pool still places",
+  },
   AMPHI_LIVE_READ_TIMEOUT_MS: { schema: int(50).default(1000), help: 'getMeetingInfo/isMeetingRunning wait this long for the meeting server, then answer from the polled state' },
   AMPHI_LIVE_READ_CACHE_MS: { schema: int(0).default(1000), help: 'how long one live meeting answer serves every reader of that meeting' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },

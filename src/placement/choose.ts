@@ -43,8 +43,14 @@ export function parseServerTags(value: string | undefined): TagRequest {
   return { required, preferred };
 }
 
-export function headroom(s: ServerView): number {
-  return s.capacity - s.load;
+/**
+ * Room for a new meeting: what keeps the server's load within `maxFill` of its capacity. The
+ * ceiling is a margin for what the load model gets wrong about a meeting (more cameras than
+ * announced, a heavier mix of microphones): a server filled to it on paper still has room in
+ * its CPU. A full pool still places, above the ceiling (see rankServers).
+ */
+export function headroom(s: ServerView, maxFill = 1): number {
+  return s.capacity * maxFill - s.load;
 }
 
 export function isPlaceable(s: ServerView, tags: TagRequest): boolean {
@@ -58,7 +64,6 @@ export interface Ranking {
   sampled: number;
 }
 
-const byHeadroom = (a: ServerView, b: ServerView): number => headroom(b) - headroom(a);
 
 function sample<T>(items: readonly T[], count: number, random: () => number): T[] {
   const pool = [...items];
@@ -94,9 +99,11 @@ export function rankServers(
   random: () => number,
   choices = 2,
   limit = MAX_CANDIDATES,
+  maxFill = 1,
 ): Ranking {
+  const byHeadroom = (a: ServerView, b: ServerView): number => headroom(b, maxFill) - headroom(a, maxFill);
   const placeable = servers.filter((s) => isPlaceable(s, tags));
-  const fits = placeable.filter((s) => headroom(s) >= need);
+  const fits = placeable.filter((s) => headroom(s, maxFill) >= need);
   const preferredFits = tags.preferred.length
     ? fits.filter((s) => tags.preferred.some((t) => s.tags.includes(t)))
     : fits;

@@ -15,6 +15,8 @@ export interface PlaceRequest {
   upstreamID: string;
   /** Load units the meeting is expected to need. */
   need: number;
+  /** The fill ceiling (placement/choose.ts headroom); default 1, the whole capacity. */
+  maxFill?: number;
   /** Server ids in ranked order (placement/choose.ts). */
   candidates: readonly string[];
   /** How many leading candidates form the random sample compared on live counters. */
@@ -113,6 +115,7 @@ export class MeetingDirectory {
       req.quotas?.maxMeetings ?? 0,
       req.quotas?.maxParticipants ?? 0,
       PENDING_TTL_MS,
+      req.maxFill ?? 1,
       ...req.candidates,
     ])) as string[];
     const [outcome, server, room] = result;

@@ -108,6 +108,20 @@ describe('state store (real Redis)', () => {
     expect((await store.servers.setState('old', 'disabled')).stateSince).toBe(clock);
   });
 
+  it('the atomic step holds the fill ceiling on live counters: a server past it is passed over while another has room', async () => {
+    await addServers(2, 100);
+    await store.polls.success('s00', { ...TOTALS, meetings: 1, measuredLoad: 82 }, [], thresholds);
+    // s00 offered first (as a sample from a stale view would): 18 units by capacity, 8 under a 0.9 ceiling.
+    const req = { tenant: 'default', upstreamID: 'x', need: 10, candidates: ['s00', 's01'], sampled: 1, fadeMs: FADE };
+    expect(await store.meetings.place({ ...req, meetingID: 'whole', maxFill: 1 })).toMatchObject({ outcome: 'placed', server: 's00' });
+    await store.meetings.forget('default', 'whole', 's00');
+    expect(await store.meetings.place({ ...req, meetingID: 'margin', maxFill: 0.9 })).toMatchObject({ outcome: 'placed', server: 's01', headroom: 90 });
+    // Neither has room under the ceiling any more: the fuller pool still places, overcommitted, on the roomiest.
+    await store.polls.success('s01', { ...TOTALS, meetings: 1, measuredLoad: 85 }, [], thresholds);
+    clock += FADE;
+    expect(await store.meetings.place({ ...req, meetingID: 'full', maxFill: 0.9 })).toMatchObject({ outcome: 'overcommitted', server: 's00' });
+  });
+
   it('places a meeting once: a second create finds the existing placement', async () => {
     await addServers(3, 500);
     const first = await place(store, 'm1', 50);

@@ -75,6 +75,16 @@ describe('server choice', () => {
     expect(isPlaceable(server('a', 0, { health: 'offline' }), NO_TAGS)).toBe(false);
   });
 
+  it('keeps a margin under the fill ceiling while another server has room, and still places when none has', () => {
+    const servers = [server('a', 82), server('b', 50)];
+    // a has 18 units by capacity, 8 under a 0.9 ceiling: a 10-unit meeting fits it only without the ceiling.
+    expect(headroom(servers[0]!, 0.9)).toBeCloseTo(8, 9);
+    expect(rankServers(servers, 10, NO_TAGS, () => 0, 1, MAX_CANDIDATES, 1)).toEqual({ candidates: ['a', 'b'], sampled: 1 });
+    expect(rankServers(servers, 10, NO_TAGS, () => 0, 1, MAX_CANDIDATES, 0.9)).toEqual({ candidates: ['b', 'a'], sampled: 1 });
+    // Both above the ceiling after the meeting: no sample, both offered by headroom (the atomic step overcommits the best).
+    expect(rankServers([server('a', 85), server('b', 88)], 10, NO_TAGS, () => 0, 2, MAX_CANDIDATES, 0.9)).toEqual({ candidates: ['a', 'b'], sampled: 0 });
+  });
+
   it('puts the random sample first, by headroom, then the other fitting servers, then the full ones', () => {
     const servers = [server('a', 10), server('b', 50), server('c', 95), server('d', 30), server('e', 0, { health: 'offline' })];
     // random picks index 1 (b) then, of the remaining [a, d, c→? ], index 0.

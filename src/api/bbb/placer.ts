@@ -1,4 +1,4 @@
-import { rankServers, type TagRequest } from '../../placement/choose.js';
+import { MAX_CANDIDATES, rankServers, type TagRequest } from '../../placement/choose.js';
 import { expectedMeetingLoad, type LoadWeights } from '../../placement/load-model.js';
 import type { PlaceOutcome, PlaceRequest } from '../../state/meeting-directory.js';
 import type { Store } from '../../state/store.js';
@@ -6,6 +6,8 @@ import type { PoolView } from './pool-view.js';
 
 export interface PlacerOptions {
   choices: number;
+  /** Share of a server's capacity placement fills before it looks elsewhere (AMPHI_PLACEMENT_MAX_FILL). */
+  maxFill?: number;
   fadeMs: number;
   random?: () => number;
 }
@@ -48,13 +50,14 @@ export class Placer {
     // Where servers report CPU, reserve what the CPU says such a meeting costs (placement/cpu-load.ts
     // rule 2): ranking and the atomic step use the same figure.
     const need = expectedMeetingLoad(p.expected.participants, p.expected.cameras, await this.pool.loadWeights(p.weights));
-    const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices);
+    const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices, MAX_CANDIDATES, this.opts.maxFill);
     if (candidates.length === 0) return { outcome: 'none' };
     return this.store.meetings.place({
       tenant: p.tenant,
       meetingID: p.meetingID,
       upstreamID: p.upstreamID,
       need,
+      maxFill: this.opts.maxFill,
       candidates,
       sampled,
       fadeMs: this.opts.fadeMs,

@@ -11,7 +11,8 @@ then per candidate i (3 keys):   server hash, reservations hash, server-meetings
 ARGV[1] now (ms)  ARGV[2] fade (ms)  ARGV[3] need (units)  ARGV[4] sampled count
 ARGV[5] meeting ref  ARGV[6] tenant  ARGV[7] meetingID  ARGV[8] upstreamID  ARGV[9] extra JSON
 ARGV[10] tenant maxMeetings  ARGV[11] tenant maxParticipants (each 0: no quota)  ARGV[12] pending TTL (ms)
-ARGV[13..] candidate server ids, in the order the pure ranking chose
+ARGV[13] fill ceiling: a server fits while its load stays within this share of its capacity
+ARGV[14..] candidate server ids, in the order the pure ranking chose
 
 The reservation goes into the chosen server's reservations hash as
 `reserved|createdAt|measured|counted` ('1' while counted in the sums) and into its running sums,
@@ -26,6 +27,7 @@ local now = tonumber(ARGV[1])
 local fade = tonumber(ARGV[2])
 local need = tonumber(ARGV[3])
 local sampled = tonumber(ARGV[4])
+local maxFill = tonumber(ARGV[13])
 
 local existing = redis.call('HGET', KEYS[1], 'server')
 if existing then return {'existing', existing} end
@@ -53,10 +55,10 @@ local function headroom(i)
     local unfaded = r - tonumber(s[7])
     load = load + math.max(0, math.min(unfaded, unfaded - (r * math.min(now, tonumber(s[8])) - tonumber(s[6])) / fade))
   end
-  return (tonumber(s[1]) or 0) - load
+  return (tonumber(s[1]) or 0) * maxFill - load
 end
 
-local count = #ARGV - 12
+local count = #ARGV - 13
 local chosen, chosenRoom, best, bestRoom = nil, nil, nil, nil
 for i = 1, count do
   local room = headroom(i)
@@ -82,7 +84,7 @@ if chosen == nil then
 end
 
 local base = 5 + (chosen - 1) * 3
-local serverId = ARGV[12 + chosen]
+local serverId = ARGV[13 + chosen]
 redis.call('HSET', KEYS[1], 'server', serverId, 'tenant', ARGV[6], 'meetingID', ARGV[7],
   'upstreamID', ARGV[8], 'createdAt', now, 'reserved', need, 'status', 'creating', 'extra', ARGV[9])
 if outcome == 'overcommitted' then redis.call('HSET', KEYS[1], 'overcommitted', 1) end
