@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { BbbClient } from '../dist/src/bbb/client.js';
+import { loadSettings } from '../dist/src/config/settings.js';
 import { DEFAULT_POLICY_DIR, loadPolicyDir, profileLimits, reservationFor } from '../dist/src/policy/index.js';
 import { createRedis } from '../dist/src/redis/connect.js';
 import { startPrivateRedis } from '../dist/src/redis/private-redis.js';
@@ -78,8 +79,10 @@ if (PER_MEETING > seats) throw new Error(`--per-meeting ${PER_MEETING} is above 
 const CAPACITY = policy.load.sizeClasses[values['create-size']];
 if (!CAPACITY) throw new Error(`--create-size: no size class ${values['create-size']}`);
 const RESERVED = reservationFor(policy, auto.expected);
-// Creates measured "with room" stop at 90 % of what the pool holds, so none of them is overcommitted.
-const ROOM_CREATES = Math.floor(CREATE_SERVERS * Math.floor(CAPACITY / RESERVED) * 0.9);
+// Creates measured "with room" stop at 90 % of what the pool holds under the gateway's fill
+// ceiling (AMPHI_PLACEMENT_MAX_FILL, as the gateway started below reads it), so none of them is overcommitted.
+const MAX_FILL = loadSettings({}).AMPHI_PLACEMENT_MAX_FILL;
+const ROOM_CREATES = Math.floor(CREATE_SERVERS * Math.floor((CAPACITY * MAX_FILL) / RESERVED) * 0.9);
 
 const settings = {
   quick: QUICK,

@@ -36,6 +36,18 @@ export function peakLoad(curve: Curve, limits: { maxParticipants: number; maxCam
   return peak;
 }
 
+/**
+ * The most cameras a meeting of `participants` may have and still fit, alone, a server of
+ * `capacity`: beyond it no placement can hold the meeting, whatever the curve allows. At least
+ * 1 (the curve's one-camera point is the policy's promise to every meeting).
+ */
+export function camerasHeldBy(capacity: number, participants: number, weights: LoadWeights): number {
+  const base = expectedMeetingLoad(participants, 0, weights);
+  const perCamera = expectedMeetingLoad(participants, 1, weights) - base;
+  if (!(perCamera > 0)) return Number.MAX_SAFE_INTEGER;
+  return Math.max(1, Math.floor((capacity - base) / perCamera));
+}
+
 /** Size classes whose capacity holds `load`, smallest first. */
 export function sizeClassesHolding(model: LoadModel, load: number): string[] {
   return Object.entries(model.sizeClasses)

@@ -4,7 +4,9 @@
 // participants / -cameras, read on the curve over the tenant's hintProfile), else from the
 // tenant's default. The caller's own limit parameters may lower the profile's, never raise
 // them; whatever was lowered is listed in `capped` so the gateway can say so.
+import type { LoadWeights } from '../placement/load-model.js';
 import { maxCamerasAt, maxParticipantsAt } from './curve.js';
+import { camerasHeldBy } from './load.js';
 import type { Curve } from './curve.js';
 import { LIMIT_PARAMS, RESTRICTION_PARAMS } from './schema.js';
 import type { Policy, Profile } from './schema.js';
@@ -50,6 +52,8 @@ export function resolveMeetingPolicy(
   policy: Policy,
   tenantName: string,
   createParams: ReadonlyMap<string, string>,
+  /** The load weights in force: learned from the servers' CPU, else the policy's. */
+  weights: LoadWeights = policy.load.weights,
 ): MeetingPolicy | PolicyRefusal {
   const tenant = tenantPolicy(policy, tenantName);
   const hints = readHints(createParams);
@@ -83,6 +87,13 @@ export function resolveMeetingPolicy(
   } else {
     // With an explicit profile the hint only says how much load to reserve.
     expected = { participants: hints.participants ?? expected.participants, cameras: hints.cameras ?? expected.cameras };
+  }
+
+  // A meeting whose size is known (a hint, or a profile's own maxParticipants) gets no more
+  // cameras than the largest server holds with all its seats taken: past that, no placement can
+  // hold it. A meeting sized live by the curve is left to the curve.
+  if (source === 'hint' || profile.bbb.maxParticipants !== undefined) {
+    maxC = Math.min(maxC, camerasHeldBy(Math.max(...Object.values(policy.load.sizeClasses)), maxP, weights));
   }
 
   const bbbParams: [string, string][] = [];

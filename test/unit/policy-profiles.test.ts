@@ -34,6 +34,36 @@ function refusal(policy: Policy, params: Record<string, string>, tenant = 'defau
 
 const params = (r: MeetingPolicy) => Object.fromEntries(r.bbbParams);
 
+describe('no meeting heavier than the largest server', () => {
+  // What the servers' CPU taught (learned-weights.ts): a camera stream delivered costs 1 unit, four times the policy's 0.25.
+  const learned = (p: Policy) => ({ ...p.load.weights, perStreamDelivered: 1 });
+  const withWeights = (policy: Policy, p: Record<string, string>, weights: Policy['load']['weights']) => {
+    const r = resolveMeetingPolicy(policy, 'default', new Map(Object.entries(p)), weights);
+    if (!r.ok) throw new Error(r.message);
+    return r;
+  };
+
+  it('caps the cameras of a sized meeting at what the largest server holds with every seat taken', () => {
+    const hint = { meetingID: 'm', name: 'Class', 'meta_amphi-expected-participants': '34', 'meta_amphi-expected-cameras': '29' };
+    // The policy's weights: 34 pupils with 29 cameras fit a large server easily; nothing changes.
+    expect(params(resolve(shipped, hint)).meetingCameraCap).toBe('29');
+    // Priced as the CPU says: 5 + 34 × 1.5 + 33 per camera ≤ 1000 → 28 cameras.
+    const r = withWeights(shipped, hint, learned(shipped));
+    expect(params(r).meetingCameraCap).toBe('28');
+    expect(r.limits.maxCameras).toBe(28);
+    expect(r.expected.cameras).toBe(28);
+    // The classroom profile (50 seats): (1000 − 80) / 49 → 18 cameras, not the curve's 30.
+    expect(params(withWeights(shipped, { meetingID: 'c', name: 'C', 'meta_amphi-profile': 'classroom' }, learned(shipped))).meetingCameraCap).toBe('18');
+  });
+
+  it('leaves a meeting sized live by the curve to the curve, and never goes below one camera', () => {
+    // auto: 350 seats by the curve's one-camera end, 30 cameras at its other end; the join-time curve holds the combination.
+    expect(params(withWeights(shipped, { meetingID: 'a', name: 'Greenlight room' }, learned(shipped))).meetingCameraCap).toBe(params(resolve(shipped, { meetingID: 'a', name: 'Greenlight room' })).meetingCameraCap);
+    // A webinar of 350 priced so high that not even one camera fits still gets its presenter's.
+    expect(params(withWeights(shipped, { meetingID: 'w', name: 'W', 'meta_amphi-profile': 'webinar' }, { ...shipped.load.weights, perStreamDelivered: 10 })).meetingCameraCap).toBe('1');
+  });
+});
+
 describe('shipped profiles', () => {
   it('auto is the default of a create with no profile and no hint: the curve extremes, held live', () => {
     const r = resolve(shipped, { meetingID: 'm', name: 'Greenlight room' });

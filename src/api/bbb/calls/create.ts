@@ -43,7 +43,7 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   if (!fitsUpstream(tenant, meetingID)) return xml(renderFailed(BBB_ERRORS.meetingIdSize), 'invalid');
   const upstreamID = toUpstreamId(tenant, meetingID);
   const policy = gw.policies.current();
-  const decided = resolveMeetingPolicy(policy, tenant, params);
+  const decided = resolveMeetingPolicy(policy, tenant, params, await gw.pool.loadWeights(policy.load.weights));
   if (!decided.ok) return xml(renderFailed({ messageKey: decided.error, message: decided.message }), 'policyRefused');
   const announcing = readAnnouncement(params, gw.store.ctx.now());
   if (!announcing.ok) return xml(renderFailed({ messageKey: announcing.error, message: announcing.message }), 'policyRefused');
