@@ -31,6 +31,7 @@ import type { MinuteSample, ScenarioCounts, ScenarioResult } from './grade.js';
 import { generateMorning, MORNING_MS } from './morning.js';
 import { renderChart } from './chart.js';
 import { SimHostClient } from './sim-host.js';
+import { stopChild } from './stop-child.js';
 import { acceleratedConfig, acceleratedMs, ScenarioClock } from './time.js';
 import { cpuTimeline } from './truth.js';
 
@@ -290,15 +291,6 @@ function startChild(role: 'gateway' | 'poller', env: NodeJS.ProcessEnv, log: Wri
   child.stdout?.on('data', (d: Buffer) => log.write(d));
   child.stderr?.on('data', (d: Buffer) => log.write(d));
   return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function waitReady(url: string, children: readonly ChildProcess[]): Promise<void> {

@@ -11,6 +11,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SimServer } from '../simulator/index.js';
+import { stopChild } from './stop-child.js';
 import { ScenarioClock } from './time.js';
 
 /** What a simulated server says of itself, as the grade reads it. */
@@ -88,13 +89,8 @@ export class SimHostClient {
     return this.ask(url === undefined ? { op: 'read' } : { op: 'read', url }) as Promise<HostedServerFigures[]>;
   }
 
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return stopChild(this.child);
   }
 
   private ask(request: Request): Promise<unknown> {
