@@ -71,6 +71,8 @@ export interface ScenarioReport {
   traffic: TrafficCounters;
   meanReadyUtilizationAtPeak: number;
   provisions: { asked: number; failed: number };
+  /** The gateway's placements by outcome (its own count): `overcommitted` went where no server had room. */
+  placements: Record<string, number>;
   wallMs: number;
 }
 
@@ -202,6 +204,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     await sampleNow();
     await driver.stop();
     await playing.catch(() => {});
+    const placements = await placementsOf(`http://${HOST}:${port}/metrics`);
 
     const traffic = { ...driver.counters, refused: { ...driver.counters.refused }, createFailed: { ...driver.counters.createFailed }, errors: { ...driver.counters.errors } };
     const counts = countsOf(traffic, provider.interrupted);
@@ -209,7 +212,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     await writeFile(opts.chartPath, chart);
     const result = grade(samples, counts, opts.chartPath);
     const provisions = { asked: provider.asked.size, failed: provider.failed.size };
-    return { result, samples, traffic, meanReadyUtilizationAtPeak: meanReadyUtilizationAtPeak(samples), provisions, wallMs: Date.now() - wallStart };
+    return { result, samples, traffic, meanReadyUtilizationAtPeak: meanReadyUtilizationAtPeak(samples), provisions, placements, wallMs: Date.now() - wallStart };
   } finally {
     await driver?.close().catch(() => {});
     await scaler?.stop().catch(() => {});
@@ -273,6 +276,18 @@ export function countsOf(t: TrafficCounters, interrupted: number): ScenarioCount
   for (const n of Object.values(t.createFailed)) capacity += n;
   for (const [key, n] of Object.entries(t.errors)) if (key.startsWith('join') || key.startsWith('enter') || key.startsWith('create')) capacity += n;
   return { joinsRefusedForCapacity: capacity, joinsRefusedByPolicy: policy, meetingsInterruptedByScaleIn: interrupted };
+}
+
+/** The gateway's placement count by outcome, from its /metrics; empty when it cannot be read. */
+async function placementsOf(metricsUrl: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    for (const m of text.matchAll(/^amphi_placement_duration_seconds_count\{outcome="([a-z]+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  } catch {
+    // The table then says none; the verdict does not depend on it.
+  }
+  return out;
 }
 
 /** A simulated server's node-exporter-style metrics live beside its API. */

@@ -1,5 +1,6 @@
 // `amphi scenario`: the 30,000-user school morning, through the real gateway, poller and scaler,
 // in accelerated time (src/scenario/run.ts); a table, a chart, and the verdict as one JSON line.
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ export function formatTable(r: ScenarioReport): string {
     [`clairvoyant server-hours (servers filled to ${Math.round(CLAIRVOYANT_FILL * 100)} %)`, x.clairvoyantServerHours.toFixed(1)],
     ['ratio', x.clairvoyantServerHours > 0 ? `${(x.serverHours / x.clairvoyantServerHours).toFixed(2)}×` : 'n/a'],
     ['meetings interrupted by scale-in', String(x.meetingsInterruptedByScaleIn)],
+    ['placements by outcome (the gateway\'s count)', describe(r.placements)],
     ['servers asked of the provider (failed to boot)', `${r.provisions.asked} (${r.provisions.failed})`],
     ['traffic errors', describe(t.errors)],
     ['driver lag at most', `${Math.round(t.maxLagMs)} ms real`],
@@ -74,6 +76,9 @@ Options:
       --chart PATH           Where the chart goes (default scenario-morning.svg)
       --log PATH             Where the gateway, the poller and the scaler log (default in the
                              temporary directory)
+      --samples PATH         Also write each simulated minute's measurements there, one JSON
+                             object a line (users, servers ready/paid/desired, each ready
+                             server's utilization), for analysis
   -h, --help                 Show this help
 `,
   run: (argv, io) =>
@@ -91,6 +96,7 @@ Options:
           'history-weeks': { type: 'string' },
           chart: { type: 'string' },
           log: { type: 'string' },
+          samples: { type: 'string' },
         },
       });
       let options: Parameters<typeof runScenario>[0];
@@ -110,6 +116,7 @@ Options:
         throw new StartupError((err as Error).message);
       }
       const report = await runScenario(options);
+      if (values.samples !== undefined) await writeFile(values.samples, report.samples.map((s) => `${JSON.stringify(s)}\n`).join(''));
       io.stdout(formatTable(report));
       if (values.json) io.stdout(`${JSON.stringify(report.result)}\n`);
       return 0;
