@@ -9,7 +9,7 @@ export { DEFAULT_POLICY_DIR, formatIssue, loadPolicyDir, PolicyLoadError } from 
 export { isGatewayMetadata, limitsFromMetadata, limitsMetadata } from './meeting-metadata.js';
 export type { LoadResult, PolicyIssue } from './loader.js';
 export { PolicyStore } from './policy-store.js';
-export { EXPECTED_CAMERAS_PARAM, EXPECTED_PARTICIPANTS_PARAM, PROFILE_PARAM, resolveMeetingPolicy } from './profiles.js';
+export { EXPECTED_CAMERAS_PARAM, EXPECTED_PARTICIPANTS_PARAM, limitCamerasToRoom, PROFILE_PARAM, resolveMeetingPolicy } from './profiles.js';
 export type { Capped, MeetingPolicy, PolicyRefusal } from './profiles.js';
 export type { Policy, Profile, SizeEstimateSection } from './schema.js';
 export { estimateSize, percentileOf, tenantSizeEstimate } from './size-estimate.js';

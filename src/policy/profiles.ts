@@ -144,6 +144,24 @@ export function resolveMeetingPolicy(
   };
 }
 
+/**
+ * The meeting's policy held to the cameras `room` load units hold with `participants` inside
+ * (at least 1): what a create gets when no server had room for it (an overcommitted placement),
+ * so that the server it lands on is not overloaded by cameras it cannot carry. The cameras held
+ * back are listed in `capped`, so the create's answer says so.
+ */
+export function limitCamerasToRoom(decided: MeetingPolicy, room: number, participants: number, weights: LoadWeights): MeetingPolicy {
+  const cameras = Math.min(decided.limits.maxCameras, camerasHeldBy(Math.max(0, room), participants, weights));
+  if (cameras >= decided.limits.maxCameras) return decided;
+  return {
+    ...decided,
+    bbbParams: decided.bbbParams.map(([param, value]): [string, string] => [param, param === 'meetingCameraCap' ? String(cameras) : value]),
+    limits: { ...decided.limits, maxCameras: cameras },
+    expected: { ...decided.expected, cameras: Math.min(decided.expected.cameras, cameras) },
+    capped: [...decided.capped, { param: 'meetingCameraCap', asked: String(decided.limits.maxCameras), applied: `${cameras} (no server had room for more)` }],
+  };
+}
+
 interface Hints {
   participants?: number;
   cameras?: number;

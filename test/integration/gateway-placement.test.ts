@@ -47,4 +47,31 @@ describe('gateway placement under bursts', () => {
       await other.quit();
     }
   });
+
+  it('a meeting placed where no server has room gets the cameras its server still holds, and the answer says so', async () => {
+    // One server of 600 units (540 under the fill ceiling); a 300-participant meeting takes 530 of them.
+    pool = await startTestPool({ servers: 1, capacity: 600, label: 'held-cameras' });
+    const gw = await pool.startGateway();
+    const hint = (participants: number, cameras: number): [string, string][] => [
+      ['meta_amphi-expected-participants', String(participants)],
+      ['meta_amphi-expected-cameras', String(cameras)],
+    ];
+    const first = await gw.client.create([['meetingID', 'big'], ['name', 'Big'], ...hint(300, 1)]);
+    expect(first.messageKey).toBe('');
+    // 34 pupils with 29 cameras: no server has room for that now.
+    const second = await gw.client.create([['meetingID', 'class'], ['name', 'Class'], ...hint(34, 29)]);
+    expect(second.messageKey).toBe('amphiPolicyApplied');
+    expect(second.message).toMatch(/meetingCameraCap 29 -> \d+ \(no server had room for more\)/);
+    const server = pool.cluster.servers()[0]!.server;
+    const held = server.model.meeting('class')!.meetingCameraCap;
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(held).toBeLessThan(29);
+    // A meeting that fits is created as asked.
+    const small = await gw.client.create([['meetingID', 'small'], ['name', 'Small'], ...hint(2, 1)]);
+    expect(server.model.meeting('small')!.meetingCameraCap).toBe(1);
+    expect(small.messageKey).toBe('');
+    const meetings = await pool.store.meetings.list();
+    expect(meetings.find((m) => m.meetingID === 'class')?.overcommitted).toBe(true);
+    expect(meetings.find((m) => m.meetingID === 'big')?.overcommitted).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_DIR, loadPolicyDir } from '../../src/policy/loader.js';
-import { resolveMeetingPolicy } from '../../src/policy/profiles.js';
+import { limitCamerasToRoom, resolveMeetingPolicy } from '../../src/policy/profiles.js';
 import type { MeetingPolicy, PolicyRefusal } from '../../src/policy/profiles.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { participantQuota, quotaRefusal, tenantPolicy } from '../../src/policy/tenants.js';
@@ -61,6 +61,35 @@ describe('no meeting heavier than the largest server', () => {
     expect(params(withWeights(shipped, { meetingID: 'a', name: 'Greenlight room' }, learned(shipped))).meetingCameraCap).toBe(params(resolve(shipped, { meetingID: 'a', name: 'Greenlight room' })).meetingCameraCap);
     // A webinar of 350 priced so high that not even one camera fits still gets its presenter's.
     expect(params(withWeights(shipped, { meetingID: 'w', name: 'W', 'meta_amphi-profile': 'webinar' }, { ...shipped.load.weights, perStreamDelivered: 10 })).meetingCameraCap).toBe('1');
+  });
+});
+
+describe('a meeting placed where no server had room', () => {
+  const hint = { meetingID: 'm', name: 'Class', 'meta_amphi-expected-participants': '34', 'meta_amphi-expected-cameras': '29' };
+
+  it('gets the cameras the room left on its server holds with its audience, and says so', () => {
+    const decided = resolve(shipped, hint);
+    const w = shipped.load.weights;
+    // Room for the 34 participants and 10 cameras exactly (the expected-load formula of load-model.ts).
+    const base = w.perMeeting + 34 * (w.perParticipant + w.perVoice);
+    const perCamera = 33 * w.perStreamDelivered;
+    const held = limitCamerasToRoom(decided, base + 10.5 * perCamera, 34, w);
+    expect(params(held).meetingCameraCap).toBe('10');
+    expect(held.limits.maxCameras).toBe(10);
+    expect(held.expected.cameras).toBe(10);
+    expect(held.capped.at(-1)).toEqual({ param: 'meetingCameraCap', asked: '29', applied: '10 (no server had room for more)' });
+    // The rest of the policy is untouched.
+    expect(held.limits.maxParticipants).toBe(decided.limits.maxParticipants);
+    expect(held.bbbParams.map(([k]) => k)).toEqual(decided.bbbParams.map(([k]) => k));
+  });
+
+  it('never goes below one camera, even on a server already past its ceiling', () => {
+    expect(params(limitCamerasToRoom(resolve(shipped, hint), -500, 34, shipped.load.weights)).meetingCameraCap).toBe('1');
+  });
+
+  it('changes nothing when the room holds every camera the policy gives', () => {
+    const decided = resolve(shipped, hint);
+    expect(limitCamerasToRoom(decided, 1e6, 34, shipped.load.weights)).toBe(decided);
   });
 });
 

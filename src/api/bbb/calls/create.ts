@@ -7,6 +7,7 @@ import { parseServerTags } from '../../../placement/choose.js';
 import { type AnnouncedTimes, readAnnouncement } from '../../../policy/announcement.js';
 import {
   isGatewayMetadata,
+  limitCamerasToRoom,
   limitsMetadata,
   type MeetingPolicy,
   quotaRefusal,
@@ -43,7 +44,8 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   if (!fitsUpstream(tenant, meetingID)) return xml(renderFailed(BBB_ERRORS.meetingIdSize), 'invalid');
   const upstreamID = toUpstreamId(tenant, meetingID);
   const policy = gw.policies.current();
-  const decided = resolveMeetingPolicy(policy, tenant, params, await gw.pool.loadWeights(policy.load.weights));
+  const weights = await gw.pool.loadWeights(policy.load.weights);
+  const decided = resolveMeetingPolicy(policy, tenant, params, weights);
   if (!decided.ok) return xml(renderFailed({ messageKey: decided.error, message: decided.message }), 'policyRefused');
   const announcing = readAnnouncement(params, gw.store.ctx.now());
   if (!announcing.ok) return xml(renderFailed({ messageKey: announcing.error, message: announcing.message }), 'policyRefused');
@@ -92,7 +94,9 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
     const server = await gw.pool.server(placed.server);
     if (!server) return xml(renderFailed(NO_SERVER), 'noServer');
     const fresh = placed.outcome !== 'existing';
-    const answer = await createOn(gw, call, server, upstreamID, decided, fresh);
+    // No server had room: the meeting gets the cameras the room left on its server holds.
+    const held = placed.outcome === 'overcommitted' ? limitCamerasToRoom(decided, placed.headroom, expected.participants, weights) : decided;
+    const answer = await createOn(gw, call, server, upstreamID, held, fresh);
     if (answer.outcome !== 'unreachable' || !fresh) return accepted(answer);
     exclude.add(server.id);
   }
