@@ -157,8 +157,16 @@ export class MeetingDirectory {
       moderatorPW: info.moderatorPW ?? '',
       profileSource: fresh.profileSource ?? '',
     };
-    // A new meeting under the ID of one ended moments ago is not ended, and starts from no peaks.
-    await this.ctx.redis.multi().hset(key, fields).hdel(key, 'endedAt', 'peakParticipants', 'peakCameras').exec();
+    // A new meeting under the ID of one ended moments ago is not ended, and starts empty: no
+    // peaks, and none of the people, cameras or admitted joins the polls last saw of the old
+    // one (its next join would be held to them). A fresh placement has none of these anyway.
+    const ref = meetingRef(tenant, meetingID);
+    await this.ctx.redis
+      .multi()
+      .hset(key, { ...fields, participants: 0, cameras: 0 })
+      .hdel(key, 'endedAt', 'peakParticipants', 'peakCameras')
+      .del(this.ctx.keys.inside(ref), this.ctx.keys.pending(ref))
+      .exec();
   }
 
   /**

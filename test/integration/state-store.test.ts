@@ -279,6 +279,20 @@ describe('state store (real Redis)', () => {
     expect((await countJoin(store, 'default', 'm1', { userID: 'late' }))!.pendingOthers).toBe(9);
   });
 
+  it('a meeting created again under the ID of one that ended starts empty, before any poll', async () => {
+    await addServers(1, 500);
+    await place(store, 'm1', 10);
+    const limits = { profile: 'classroom', maxParticipants: 3, moderatorMargin: 0 };
+    await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits });
+    await store.polls.success('s00', { ...TOTALS, meetings: 1, participants: 3 }, [polled('default', 'm1', 3, ['a', 'b', 'c'])], thresholds, clock);
+    await countJoin(store, 'default', 'm1', { userID: 'late' });
+    await store.meetings.markEnded('default', 'm1', undefined);
+    expect(await countJoin(store, 'default', 'm1', { userID: 'x' })).toBeUndefined();
+    // Created again (the create found the old record, its server answered a fresh meeting).
+    await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits });
+    expect(await countJoin(store, 'default', 'm1', { userID: 'a' })).toMatchObject({ participants: 0, cameras: 0, pendingOthers: 0, rejoin: false });
+  });
+
   it('keeps a live read over a poll asked before it, and takes a poll asked after it', async () => {
     await addServers(1, 500);
     await place(store, 'm1', 10);
