@@ -13,6 +13,11 @@ export interface MinuteSample {
   provisioned: number;
   /** The scaler's last decision, all classes. */
   desired: number;
+  /**
+   * What that decision held, in whole servers' capacity: the load Amphi measured and reserved,
+   * and its forecast. Amphi's own figures, for analysis; the verdict never reads them.
+   */
+  scalerDemand: { reactive: number; forecast: number };
   /** Utilization of each ready server (fraction of its CPU, as it reports it). */
   readyUtilization: number[];
   /** Highest utilization of any server, ready or not. */

@@ -168,12 +168,15 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     await waitReady(`http://${HOST}:${port}/ready`, children);
 
     const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks);
-    let lastDesired = BASE_SERVERS;
+    let lastStep = { desired: BASE_SERVERS, scalerDemand: { reactive: 0, forecast: 0 } };
     scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config: acceleratedConfig(config, opts.speed), providerSettings: { type: 'simulated' } }, provider, {
       forecastClock: (t) => clock.at(t),
       jobs: { bootPollMs: fast(30_000), drainPollMs: fast(30_000), backoffMs: fast(5_000), bootTimeoutMs: fast(opts.provisionDelayMs + 15 * MINUTE), concurrency: 32 },
       onStep: (r: ReconcileResult) => {
-        lastDesired = Object.values(r.plan.desired).reduce((a, b) => a + b, 0);
+        lastStep = {
+          desired: Object.values(r.plan.desired).reduce((a, b) => a + b, 0),
+          scalerDemand: { reactive: r.plan.reactive / CAPACITY, forecast: r.plan.forecast.total / CAPACITY },
+        };
       },
     });
 
@@ -183,7 +186,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     opts.progress(`playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${opts.speed}× (${Math.round(clock.real(MORNING_MS) / 1000)} s)`);
 
     const samples: MinuteSample[] = [];
-    const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, lastDesired));
+    const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, lastStep));
     const playStart = Date.now();
     clock.start(playStart);
     await host.startClock(playStart);
@@ -238,7 +241,7 @@ async function seedHistory(runtime: Runtime, opts: ScenarioOptions): Promise<voi
   }
 }
 
-async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHostClient, clock: ScenarioClock, desired: number): Promise<MinuteSample> {
+async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHostClient, clock: ScenarioClock, step: Pick<MinuteSample, 'desired' | 'scalerDemand'>): Promise<MinuteSample> {
   const [records, listed, figures] = await Promise.all([runtime.store.servers.list(), provider.list(), host.read()]);
   let users = 0;
   let maxUtilization = 0;
@@ -257,7 +260,7 @@ async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHost
     users,
     ready: ready.length,
     provisioned: BASE_SERVERS + listed.filter((s) => s.status !== 'gone').length,
-    desired,
+    ...step,
     readyUtilization: ready.flatMap((r) => (utilization.has(r.url) ? [utilization.get(r.url)!] : [])),
     maxUtilization,
     loadInServers,

@@ -111,6 +111,7 @@ describe('the verdict', () => {
     ready: 2,
     provisioned: 3,
     desired: 3,
+    scalerDemand: { reactive: 1, forecast: 1 },
     readyUtilization: [0.5, 0.7],
     maxUtilization: 0.7,
     loadInServers: 1.2,
