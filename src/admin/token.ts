@@ -54,24 +54,36 @@ export interface AdminClaims {
 
 const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
 
-export function mintAdminToken(secret: string, opts: MintOptions = {}): string {
-  if (secret === '') throw new InvalidInputError('an admin token needs AMPHI_JWT_SECRET');
+/** The claims every token of ours carries, by the rules above: iat now, exp within the longest lifetime, a fresh jti. */
+export function standardClaims(opts: { expiresIn?: number; now?: () => number }): { iat: number; exp: number; jti: string } {
   const ttl = opts.expiresIn ?? DEFAULT_TOKEN_TTL_SECONDS;
   if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > MAX_TOKEN_TTL_SECONDS) {
     throw new InvalidInputError(`token lifetime must be 1..${MAX_TOKEN_TTL_SECONDS} seconds`);
   }
   const iat = Math.floor((opts.now ?? Date.now)() / 1000);
+  return { iat, exp: iat + ttl, jti: randomUUID() };
+}
+
+/** An HS256 JWT of `claims` (the admin and the /v1 tokens both). */
+export function signHs256(secret: string, claims: object): string {
+  if (secret === '') throw new InvalidInputError('a token needs AMPHI_JWT_SECRET');
+  const body = `${b64url(JSON.stringify({ alg: TOKEN_ALGORITHM, typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+export function mintAdminToken(secret: string, opts: MintOptions = {}): string {
+  if (secret === '') throw new InvalidInputError('an admin token needs AMPHI_JWT_SECRET');
+  const { iat, exp, jti } = standardClaims(opts);
   const claims: AdminClaims = {
     sub: opts.subject ?? 'operator',
     scope: ADMIN_SCOPE,
     iss: opts.issuer ?? DEFAULT_ISSUER,
     aud: opts.audience ?? DEFAULT_AUDIENCE,
     iat,
-    exp: iat + ttl,
-    jti: randomUUID(),
+    exp,
+    jti,
   };
-  const body = `${b64url(JSON.stringify({ alg: TOKEN_ALGORITHM, typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+  return signHs256(secret, claims);
 }
 
 /** OAuth-style space-separated scopes; the admin scope must be one of them. */

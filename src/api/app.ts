@@ -15,6 +15,11 @@ import type { Store } from '../state/store.js';
 import { LiveMeetingReads } from './bbb/live-reads.js';
 import { MeetingListCache } from './bbb/meeting-list.js';
 import { registerAdminApi } from './admin/routes.js';
+import { registerV1Api, v1BadUrlProblem } from './v1/plugin.js';
+import { badLinkUrlPage, registerJoinLinks } from './links/routes.js';
+import { linkKey } from '../rooms/link-token.js';
+import { RoomMeetings } from '../rooms/room-meetings.js';
+import { sendProblem } from './http/problem.js';
 import { Placer } from './bbb/placer.js';
 import { PoolView } from './bbb/pool-view.js';
 import { joinFastPath } from './bbb/join-fast-path.js';
@@ -82,6 +87,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       const reply = res as FastifyReply;
       const answer = err.code === 'FST_ERR_BAD_URL' ? badUrlAnswer(req.raw.url ?? req.url) : undefined;
       if (answer) return send(reply, answer);
+      // The rooms' URLs answer in their own forms: a page for /j, a problem for /v1.
+      const url = req.raw.url ?? req.url;
+      if (settings.AMPHI_JWT_SECRET) {
+        const page = badLinkUrlPage(url, req.headers['accept-language'], settings.AMPHI_FRAME_ANCESTORS);
+        if (page) return reply.code(page.status).headers(page.headers).send(page.body);
+        const problem = v1BadUrlProblem(url, err);
+        if (problem) return sendProblem(reply, problem);
+      }
       return reply.code(err.statusCode ?? 400).send({ statusCode: err.statusCode ?? 400, code: err.code, error: 'Bad Request', message: err.message });
     },
   });
@@ -139,6 +152,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       check: { algorithm: settings.AMPHI_UPSTREAM_ALGORITHM, timeoutMs: settings.AMPHI_UPSTREAM_TIMEOUT_MS },
       policy: () => policies.current(),
     });
+    // Teachers' rooms: the /v1 API (and its /docs) and the /j join pages share one RoomMeetings.
+    const rooms = new RoomMeetings(gateway);
+    await registerV1Api(app, {
+      gateway,
+      rooms,
+      jwtSecret: settings.AMPHI_JWT_SECRET,
+      issuer: settings.AMPHI_JWT_ISSUER,
+      audience: settings.AMPHI_V1_AUDIENCE,
+    });
+    await registerJoinLinks(app, { gateway, rooms, linkKey: linkKey(settings.AMPHI_JWT_SECRET) });
   }
 
   // Shutdown (app.close(): the gateway role's stop): /ready answers 503 from its first step, so

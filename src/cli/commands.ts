@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { allCommand } from './commands/all.js';
 import { demoCommand } from './commands/demo.js';
 import { gatewayCommand } from './commands/gateway.js';
+import { ownersCommand } from './commands/owners.js';
 import { policyCommand } from './commands/policy.js';
 import { pollerCommand } from './commands/poller.js';
 import { redisCommand } from './commands/redis.js';
@@ -13,4 +14,4 @@ import { simCommand } from './commands/sim.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { tokenCommand } from './commands/token.js';
 
-export const commands: readonly Command[] = [gatewayCommand, pollerCommand, scalerCommand, allCommand, demoCommand, scenarioCommand, policyCommand, redisCommand, simCommand, serversCommand, tenantsCommand, tokenCommand];
+export const commands: readonly Command[] = [gatewayCommand, pollerCommand, scalerCommand, allCommand, demoCommand, scenarioCommand, policyCommand, redisCommand, simCommand, serversCommand, tenantsCommand, ownersCommand, tokenCommand];

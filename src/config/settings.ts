@@ -45,6 +45,17 @@ function isTrustSetting(value: string): boolean {
   }
 }
 
+/** One CSP source expression of a frame-ancestors list: 'self', 'none', a scheme, a host source, or *. */
+const CSP_SOURCE = /^('self'|'none'|\*|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?(\/[^\s;,'"]*)?)$/i;
+
+/** AMPHI_FRAME_ANCESTORS: space-separated sources; 'none' only alone. Nothing that could end the directive. */
+const frameAncestors = z
+  .string()
+  .transform((s) => s.trim().split(/\s+/).filter((p) => p !== ''))
+  .refine((list) => list.length > 0 && list.every((p) => CSP_SOURCE.test(p)), "give CSP sources separated by spaces: 'self', https://site.gouv.fr, https://*.example.org")
+  .refine((list) => !list.includes("'none'") || list.length === 1, "'none' stands alone")
+  .transform((list) => list.join(' '));
+
 export const SETTINGS = {
   REDIS_URL: { schema: z.string().url().optional(), help: 'Redis to use (rediss:// for TLS); gateway, poller and scaler need it or REDIS_SENTINELS' },
   REDIS_SENTINELS: { schema: hostPorts.optional(), help: 'Redis through Sentinel instead of REDIS_URL: sentinels as host:port,host:port ([IPv6]:port)' },
@@ -61,9 +72,14 @@ export const SETTINGS = {
   AMPHI_METRICS_PORT: { schema: int(0, 65535).default(9465), help: "port of the /metrics and /health of amphi poller and amphi scaler, on HOST (0: off)" },
   AMPHI_PUBLIC_URL: { schema: z.string().url().optional(), help: 'public base URL of the gateway (index apiUrl, error redirects)' },
   AMPHI_SECRET: { schema: csv.optional(), help: 'shared secret(s) of the default tenant, comma-separated for rotation' },
-  AMPHI_JWT_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), help: 'HS256 key for the /admin API; unset: /admin is off' },
+  AMPHI_JWT_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), help: 'HS256 key for the /admin and /v1 APIs and the join links; unset: /admin, /v1, /docs and /j are off' },
   AMPHI_JWT_ISSUER: { schema: z.string().min(1).default('amphi'), help: 'iss claim of /admin tokens: minted by amphi token, required by the gateway' },
   AMPHI_JWT_AUDIENCE: { schema: z.string().min(1).default('amphi-admin'), help: 'aud claim of /admin tokens: minted by amphi token, required by the gateway' },
+  AMPHI_V1_AUDIENCE: { schema: z.string().min(1).default('amphi-v1'), help: 'aud claim of /v1 tokens (amphi token --role …); distinct from the admin audience so neither token opens the other API' },
+  AMPHI_FRAME_ANCESTORS: {
+    schema: frameAncestors.default("'self'"),
+    help: "who may embed the /j join pages in a frame: CSP frame-ancestors sources, space-separated ('self', https://site.gouv.fr, 'none')",
+  },
   AMPHI_CHECKSUM_ALGORITHMS: { schema: algorithms.default('sha1,sha256,sha384,sha512'), help: 'checksum algorithms accepted from clients' },
   AMPHI_UPSTREAM_ALGORITHM: { schema: z.enum(ALL_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]]).default('sha256'), help: 'algorithm used to sign calls to BBB servers' },
   AMPHI_UPSTREAM_TIMEOUT_MS: { schema: int(100).default(5000), help: 'timeout of a call to a BBB server' },

@@ -86,6 +86,14 @@ export class Announcements {
     return { stored: false, reason: reply[1] === 'count' ? 'count' : 'participants', current: Number(reply[2] ?? 0) };
   }
 
+  /** Forgets a meeting's announcement (a room deleted, or its start cleared); false when there was none. */
+  async remove(tenant: string, meetingID: string): Promise<boolean> {
+    const { redis, keys } = this.ctx;
+    const ref = meetingRef(tenant, meetingID);
+    const replies = (await redis.multi().zrem(keys.announced, ref).zrem(keys.tenantAnnounced(tenant), ref).hdel(keys.announcedData, ref).exec()) ?? [];
+    return replies.some(([, n]) => Number(n) > 0);
+  }
+
   /**
    * The announcements that may run during [from, to], by start: those that start by `to` and
    * end after `from` (one without an end: within ANNOUNCE_MAX_SPAN_MS of its start; the scaler

@@ -64,6 +64,23 @@ export interface Keys {
   tenantAnnounced(tenant: string): string;
   /** Written right before a WAIT, so the WAIT covers the writes before it (state/replication.ts). */
   replicationMark: string;
+  /** A teacher's room: JSON (rooms/types.ts Room; state/rooms.ts). */
+  room(id: string): string;
+  /** A room's join links, scored by when their hash is purged (state/rooms.ts). */
+  roomLinks(roomId: string): string;
+  /** A join link: hash of its fields and use count, expiring some days after the link does. */
+  roomLink(id: string): string;
+  /**
+   * One owner's room IDs, scored by creation time. An owner is a (tenant, sub) pair: the same
+   * sub in two tenants is two people. The owner exists while this set is not empty.
+   */
+  ownerRooms(tenant: string, sub: string): string;
+  /** The subs that own rooms in a tenant (a set: its owner cap). */
+  tenantOwners(tenant: string): string;
+  /** The tenants in which a sub owns rooms (a set: `amphi owners` finds an owner by sub). */
+  subTenants(sub: string): string;
+  /** One tenant's room IDs, scored by creation time. */
+  tenantRooms(tenant: string): string;
 }
 
 export function keysFor(pool: string, namespace = 'amphi'): Keys {
@@ -102,6 +119,15 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     announcedData: `${prefix}announced-data`,
     tenantAnnounced: (tenant) => `${prefix}tenant-announced:${tenant}`,
     replicationMark: `${prefix}replication-mark`,
+    room: (id) => `${prefix}room:${id}`,
+    roomLinks: (roomId) => `${prefix}room-links:${roomId}`,
+    roomLink: (id) => `${prefix}room-link:${id}`,
+    // A sub is free text: its own hash tag braces cannot move the key (the pool's tag comes first),
+    // and tenant names (TENANT_NAME) never contain ':', so tenant and sub cannot be confused.
+    ownerRooms: (tenant, sub) => `${prefix}owner-rooms:${tenant}:${sub}`,
+    tenantOwners: (tenant) => `${prefix}tenant-owners:${tenant}`,
+    subTenants: (sub) => `${prefix}sub-tenants:${sub}`,
+    tenantRooms: (tenant) => `${prefix}tenant-rooms:${tenant}`,
   };
 }
 

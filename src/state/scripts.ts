@@ -8,7 +8,28 @@ import type { Redis } from 'ioredis';
 // NOSCRIPT and gets it once with EVAL. Called directly rather than through ioredis'
 // defineCommand, whose extra promise chain cost a tenth of a join's CPU.
 
-export type ScriptName = 'place-meeting' | 'apply-poll' | 'poll-failed' | 'forget-meeting' | 'hold-lock' | 'release-lock' | 'count-join' | 'rate-limit' | 'refresh-meeting' | 'record-demand' | 'announce' | 'read-announced' | 'learn-load';
+export type ScriptName =
+  | 'place-meeting'
+  | 'apply-poll'
+  | 'poll-failed'
+  | 'forget-meeting'
+  | 'hold-lock'
+  | 'release-lock'
+  | 'count-join'
+  | 'rate-limit'
+  | 'refresh-meeting'
+  | 'record-demand'
+  | 'announce'
+  | 'read-announced'
+  | 'learn-load'
+  | 'room-create'
+  | 'room-update'
+  | 'room-delete'
+  | 'link-add'
+  | 'link-use'
+  | 'link-give-back'
+  | 'link-revoke'
+  | 'owner-move';
 
 export interface Script {
   lua: string;

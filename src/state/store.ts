@@ -10,6 +10,7 @@ import { keysFor, meetingRef } from './keys.js';
 import { MeetingDirectory } from './meeting-directory.js';
 import { decodeLearnedLoad, PollWriter } from './poll-writer.js';
 import { waitForReplicas, type ReplicationOptions } from './replication.js';
+import { RoomStore } from './rooms.js';
 import { runScript } from './scripts.js';
 import { ServerRegistry } from './server-registry.js';
 import { TenantRegistry } from './tenant-registry.js';
@@ -33,6 +34,8 @@ export class Store {
   readonly polls: PollWriter;
   /** Meetings announced by their creates, for the scaler's forecast. */
   readonly announcements: Announcements;
+  /** Teachers' rooms and their join links (the /v1 API and the /j pages). */
+  readonly rooms: RoomStore;
   private epoch: string | undefined;
   private readonly replication: ReplicationOptions | undefined;
 
@@ -44,6 +47,7 @@ export class Store {
     this.tenants = new TenantRegistry(this.ctx);
     this.polls = new PollWriter(this.ctx);
     this.announcements = new Announcements(this.ctx);
+    this.rooms = new RoomStore(this.ctx);
   }
 
   /**

@@ -15,7 +15,9 @@ const SECRET = 'sentinel-test-secret';
 const WORKERS = 4; // concurrent clients, each creating then joining, one meeting after another
 const BEFORE_KILL = 40; // creates answered SUCCESS before the primary is killed
 const AFTER_RECOVERY = 40; // creates answered SUCCESS after the kill
-const RECOVERY_DEADLINE_MS = 30_000;
+// Recovery takes about 18 s here (the sentinels' down-after, then a restarted primary's resync);
+// the margin is for a machine busy with the rest of the suite.
+const RECOVERY_DEADLINE_MS = 45_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -152,5 +154,5 @@ describe('the gateway on Redis Sentinel', () => {
     expect(printed.filter((line) => line.includes('ioredis'))).toEqual([]);
     expect(measured.joinsRecoveredMs).toBeLessThan(RECOVERY_DEADLINE_MS);
     expect(measured.createsRecoveredMs).toBeLessThan(2 * RECOVERY_DEADLINE_MS);
-  }, 90_000);
+  }, 130_000);
 });

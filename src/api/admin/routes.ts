@@ -5,10 +5,9 @@
 //   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, issuer, audience, check, policy })
 // or, equivalently, `await registerAdminApi(app, { store, jwtSecret, issuer, audience, check, policy })`.
 import fastifyJwt from '@fastify/jwt';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AdminError, InvalidInputError, NotFoundError, ServerCheckError } from '../../admin/errors.js';
-import type { Issue } from '../../admin/errors.js';
 import {
   addServer,
   addTenant,
@@ -36,10 +35,11 @@ import {
   TOKEN_ALGORITHM,
 } from '../../admin/token.js';
 import type { Policy } from '../../policy/schema.js';
+import { acceptJsonOnly, fallbackProblem, type Problem, PROBLEM_TYPE, sendProblem } from '../http/problem.js';
 import type { Store } from '../../state/store.js';
 
 export const ADMIN_PREFIX = '/admin';
-export const PROBLEM_TYPE = 'application/problem+json';
+export { PROBLEM_TYPE };
 
 export interface AdminPluginOptions {
   store: Store;
@@ -58,30 +58,6 @@ export interface AdminPluginOptions {
 const JWT_NAMESPACE = 'amphiAdmin';
 const VERIFY = `${JWT_NAMESPACE}JwtVerify` as const;
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: readonly Issue[];
-}
-
-const TITLES: Readonly<Record<number, string>> = {
-  400: 'Bad request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not found',
-  405: 'Method not allowed',
-  409: 'Conflict',
-  413: 'Payload too large',
-  415: 'Unsupported media type',
-  422: 'Unprocessable content',
-};
-
-function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type(PROBLEM_TYPE).send(problem);
-}
-
 function problemOf(err: FastifyError | Error): Problem {
   if (err instanceof AdminError) {
     return {
@@ -92,12 +68,7 @@ function problemOf(err: FastifyError | Error): Problem {
       ...(err instanceof InvalidInputError && err.issues.length > 0 && { errors: err.issues }),
     };
   }
-  // Fastify's own client errors (bad JSON, unsupported media type, body too large) keep their status.
-  const status = (err as FastifyError).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return { type: 'about:blank', title: TITLES[status] ?? 'Bad request', status, detail: err.message };
-  }
-  return { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the request failed on the server; see its log' };
+  return fallbackProblem(err);
 }
 
 /** `?force=true` and friends; anything else is a 400, not a silent false. */
@@ -137,16 +108,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
     },
   });
 
-  // Admin bodies are small JSON documents and nothing else (other types get 415). An empty
-  // body (a bare POST …/enable) is no body; the rest goes to fastify's parser, which refuses
-  // prototype-poisoning keys.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 256 * 1024 }, (req, body, done) => {
-    const text = body.toString();
-    if (text.trim() === '') return done(null, undefined);
-    json(req, text, done);
-  });
+  acceptJsonOnly(app);
 
   // Authentication runs before the body is read and for unknown /admin paths too, so an
   // anonymous caller learns nothing, not even which routes exist.

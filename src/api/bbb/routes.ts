@@ -70,7 +70,7 @@ function targetOf(url: string): Target {
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-function publicBase(gw: Gateway, inc: IncomingCall): string {
+export function publicBase(gw: Gateway, inc: Pick<IncomingCall, 'host' | 'protocol'>): string {
   if (gw.settings.AMPHI_PUBLIC_URL) return gw.settings.AMPHI_PUBLIC_URL.replace(/\/+$/, '');
   // Without AMPHI_PUBLIC_URL the Host header names us; anything but a host name is not used.
   return `${inc.protocol}://${inc.host !== undefined && HOST.test(inc.host) ? inc.host : 'localhost'}`;

@@ -10,9 +10,9 @@ export const allCommand: Command = {
   summary: 'Run the gateway and the poller in one process (small installations)',
   usage: `Usage: amphi all
 
-The gateway (BBB API on HOST:PORT, /metrics, /health, /ready, /admin) and the poller in one
-process, sharing one Redis connection, one capacity policy watch and the gateway's /metrics
-(AMPHI_METRICS_PORT is not used): REDIS_URL or REDIS_SENTINELS, else a private
+The gateway (BBB API on HOST:PORT, /metrics, /health, /ready, /admin, /v1, /j) and the
+poller in one process, sharing one Redis connection, one capacity policy watch and the
+gateway's /metrics (AMPHI_METRICS_PORT is not used): REDIS_URL or REDIS_SENTINELS, else a private
 redis-server started for this process. Configuration comes from the environment (or the YAML
 file named by AMPHI_CONFIG):
 

@@ -25,6 +25,8 @@ Serves the BBB API on HOST:PORT for every tenant (by host name, or under /t/<ten
 placement on the pool kept in Redis. Stateless: every replica must share one Redis, so it
 needs REDIS_URL or REDIS_SENTINELS and exits with code 2 without them (AMPHI_PRIVATE_REDIS=1
 starts a private redis-server instead, for development). See docs/redis.md.
+With AMPHI_JWT_SECRET set it also serves the /admin API, the /v1 rooms API (OpenAPI at
+/docs, /docs/json) and the /j/<token> join-link pages; tokens come from \`amphi token\`.
 
 Options:
   -w, --workers N|auto  gateway processes sharing the port (default 1; auto: one per core).

@@ -5,18 +5,11 @@ import type { CreateResult, MeetingInfo } from '../../../bbb/types.js';
 import { checkCreateParams, metadataOf, parseBoolean } from '../../../bbb/validate.js';
 import { parseServerTags } from '../../../placement/choose.js';
 import { type AnnouncedTimes, readAnnouncement } from '../../../policy/announcement.js';
-import {
-  isGatewayMetadata,
-  limitCamerasToRoom,
-  limitsMetadata,
-  type MeetingPolicy,
-  quotaRefusal,
-  resolveMeetingPolicy,
-  tenantPolicy,
-} from '../../../policy/index.js';
+import { isGatewayMetadata, limitCamerasToRoom, limitsMetadata, type MeetingPolicy, quotaRefusal, resolveMeetingPolicy, tenantPolicy } from '../../../policy/index.js';
 import { meetingRef } from '../../../state/keys.js';
 import { fitsUpstream, toUpstreamId } from '../../../state/namespace.js';
 import type { ServerRecord } from '../../../state/types.js';
+import { recordAnnouncement } from '../announce.js';
 import { type Answer, type Call, type Gateway, xml } from '../context.js';
 import { isReachable } from '../pool-view.js';
 import { forwardParams, upstreamFailure } from './upstream.js';
@@ -32,7 +25,8 @@ const MAX_ATTEMPTS = 3;
 /**
  * create: a running meeting goes back to its server (duplicateWarning comes from there); a new
  * one, or one whose server is gone, is placed atomically, then created upstream. A create the
- * server refuses, or that cannot reach it, releases the placement.
+ * server refuses, or that cannot reach it, releases the placement. Serves the BBB API (outside
+ * the rooms' IDs, room-ids.ts) and the rooms' own meetings (rooms/room-meetings.ts).
  */
 export async function create(gw: Gateway, call: Call): Promise<Answer> {
   const { params } = call.request;
@@ -103,30 +97,11 @@ export async function create(gw: Gateway, call: Call): Promise<Answer> {
   return xml(renderFailed(NO_SERVER), 'noServer');
 }
 
-/**
- * Records what an accepted create (fresh or duplicate) announced, for the scaler's forecast,
- * within the tenant's caps: AMPHI_ANNOUNCED_MAX_PARTICIPANTS_PER_TENANT and its participant
- * quota, at any instant, and ANNOUNCEMENTS_PER_TENANT stored. Over a cap the announcement is
- * not counted (one log line); the create stands either way, and a Redis failure here never
- * fails it.
- */
+/** Records what an accepted create (fresh or duplicate) announced, for the scaler's forecast (announce.ts). */
 async function announce(gw: Gateway, call: Call, times: AnnouncedTimes, expected: { participants: number; cameras: number }, answer: Answer): Promise<Answer> {
   if (answer.outcome !== 'success' && answer.outcome !== 'duplicate') return answer;
-  const perTenant = gw.settings.AMPHI_ANNOUNCED_MAX_PARTICIPANTS_PER_TENANT;
-  if (perTenant === 0) return answer;
-  const tenant = call.tenant.name;
   const meetingID = call.request.params.get('meetingID')!;
-  const quota = tenantPolicy(gw.policies.current(), tenant).quotas.maxParticipants;
-  const cap = quota === undefined ? perTenant : Math.min(perTenant, quota);
-  try {
-    const outcome = await gw.store.announcements.put({ tenant, meetingID, ...times, participants: expected.participants, cameras: expected.cameras }, { participants: cap });
-    if (!outcome.stored) {
-      const why = outcome.reason === 'count' ? `the tenant already has ${outcome.current} announced meetings stored` : `${outcome.current} participants of the tenant's are already announced then; the cap is ${cap}`;
-      gw.log.warn({ tenant, meetingID, participants: expected.participants, reason: outcome.reason }, `create: announced meeting not counted in the forecast: ${why}`);
-    }
-  } catch (err) {
-    gw.log.warn({ tenant, meetingID, err: err instanceof Error ? err.message : String(err) }, 'create: announced meeting not recorded');
-  }
+  await recordAnnouncement(gw, { tenant: call.tenant.name, meetingID, ...times, participants: expected.participants, cameras: expected.cameras }, 'create');
   return answer;
 }
 

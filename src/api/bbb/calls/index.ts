@@ -4,6 +4,7 @@ import { type Answer, type Call, type CallHandler, type Gateway, xml } from '../
 import { create } from './create.js';
 import { join } from './join.js';
 import { end, forwardToMeeting, getMeetingInfo, getMeetings, isMeetingRunning } from './meetings.js';
+import { outsideRooms } from './room-ids.js';
 import { deleteRecordings, getRecordings, publishRecordings, updateRecordings } from './recordings.js';
 
 export interface CallSpec {
@@ -29,14 +30,14 @@ export async function apiIndex(_gw: Gateway, call: Call, apiPath: string): Promi
 // A Map, not an object literal: a call named `constructor` or `__proto__` must find nothing.
 export const CALLS: ReadonlyMap<string, CallSpec> = new Map(
   Object.entries({
-    create: { handler: create, methods: GET_POST },
-    join: { handler: join, methods: ['GET'] }, // POST on join was removed in BBB 2.6.18 / 2.7.8
-    end: { handler: end, methods: GET_POST },
+    create: { handler: outsideRooms(create), methods: GET_POST },
+    join: { handler: outsideRooms(join), methods: ['GET'] }, // POST on join was removed in BBB 2.6.18 / 2.7.8
+    end: { handler: outsideRooms(end), methods: GET_POST },
     isMeetingRunning: { handler: isMeetingRunning, methods: GET_POST },
     getMeetingInfo: { handler: getMeetingInfo, methods: GET_POST },
     getMeetings: { handler: getMeetings, methods: GET_POST },
-    insertDocument: { handler: forwardToMeeting, methods: ['POST'] },
-    sendChatMessage: { handler: forwardToMeeting, methods: ['GET'] },
+    insertDocument: { handler: outsideRooms(forwardToMeeting), methods: ['POST'] },
+    sendChatMessage: { handler: outsideRooms(forwardToMeeting), methods: ['GET'] },
     getRecordings: { handler: getRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
     publishRecordings: { handler: publishRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
     deleteRecordings: { handler: deleteRecordings, methods: GET_POST, legacyChecksum: true, fansOut: true },
