@@ -95,13 +95,14 @@ export class RoomStore {
     return (await runScript(this.ctx.redis, 'room-update', [this.ctx.keys.room(id)], [encodeRoom(next), next.owner, next.tenant])) === 1;
   }
 
-  /** Deletes a room and its links; false when there was none. */
-  async delete(id: string): Promise<boolean> {
+  /** Deletes a room and its links; false when there was none, or (given `tenant`) it is in another tenant now. */
+  async delete(id: string, tenant?: string): Promise<boolean> {
     if (!ROOM_ID.test(id)) return false;
     const { keys, redis } = this.ctx;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const room = await this.get(id);
-      if (!room) return false;
+      // A room moved to another tenant since the caller read it is no longer the caller's to delete.
+      if (!room || (tenant !== undefined && room.tenant !== tenant)) return false;
       const linkIds = await redis.zrange(keys.roomLinks(id), 0, -1);
       const reply = Number(
         await runScript(
@@ -147,6 +148,29 @@ export class RoomStore {
   }
 
   /**
+   * Where each room's meeting runs now, if one does: under the tenant an earlier move left it in,
+   * else under the room's own tenant (`source`). A meeting runs while its record is there and not
+   * ended. A room keeps that tenant across later moves, so a class started before two moves is
+   * still the room's (rooms/room-meetings.ts meetingTenant).
+   */
+  private async meetingTenants(ids: readonly string[], rooms: readonly (Room | undefined)[], source: string): Promise<(string | undefined)[]> {
+    const { keys, redis } = this.ctx;
+    const candidates = ids.map((id, i) => [...new Set([rooms[i]?.meetingTenant, source].filter((t): t is string => t !== undefined))].map((t) => ({ id, t })));
+    const pipeline = redis.pipeline();
+    for (const c of candidates.flat()) pipeline.hmget(keys.meeting(meetingRef(c.t, roomMeetingId(c.id))), 'server', 'endedAt');
+    const replies = (await pipeline.exec()) ?? [];
+    let k = 0;
+    return candidates.map((list) => {
+      let found: string | undefined;
+      for (const c of list) {
+        const [server, endedAt] = (replies[k++]?.[1] ?? []) as (string | null)[];
+        if (found === undefined && server && !endedAt) found = c.t;
+      }
+      return found;
+    });
+  }
+
+  /**
    * Moves the owner (from, sub) and every room of theirs to tenant `to`, atomically, with their
    * rooms' forecast announcements. `from` may be left out when one tenant only has that sub.
    * Their links keep working (they name rooms, not tenants). Not held to the target tenant's
@@ -163,13 +187,17 @@ export class RoomStore {
       const values = await redis.mget(ids.map((id) => keys.room(id)));
       const refs = ids.map((id) => meetingRef(source, roomMeetingId(id)));
       const announced = await redis.hmget(keys.announcedData, ...refs);
+      const rooms = values.map((value) => decodeRoom(value ?? null));
+      const runsIn = await this.meetingTenants(ids, rooms, source);
       const args: string[] = [];
       for (const [i, id] of ids.entries()) {
         const value = values[i] ?? null;
-        const room = decodeRoom(value);
+        const room = rooms[i];
         // Refused before any write: a room left behind would be indexed in one tenant and stored in another.
         if (value === null || !room) return { refused: 'unreadable', room: id };
-        const next = encodeRoom({ ...room, tenant: to, meetingTenant: source });
+        const { meetingTenant: _left, ...rest } = room;
+        const meetingTenant = runsIn[i];
+        const next = encodeRoom({ ...rest, tenant: to, ...(meetingTenant !== undefined && meetingTenant !== to && { meetingTenant }) });
         const oldData = announced[i] ?? '';
         args.push(id, value, next, refs[i]!, meetingRef(to, roomMeetingId(id)), oldData, movedAnnouncement(oldData, to));
       }

@@ -37,6 +37,7 @@ export interface TrafficCounters {
   events: number;
   /** Events whose time came and that were dispatched. */
   dispatched: number;
+  /** Creates sent to the gateway (one waiting for a slot when the driver stops is not). */
   creates: number;
   created: number;
   /** Creates the API answered FAILED, by messageKey (e.g. noAvailableServers). */
@@ -286,7 +287,6 @@ export class TrafficDriver {
   // -------------------------------------------------------------------- the calls
 
   private async create(event: CreateEvent): Promise<boolean> {
-    this.counters.creates++;
     const params: Array<[string, string]> = [
       ['name', event.name],
       ['meetingID', event.meeting],
@@ -300,6 +300,8 @@ export class TrafficDriver {
     for (const [key, value] of Object.entries(this.createParams)) params.push([key, value]);
     try {
       await this.slot(() => {
+        // Counted when sent: a create still waiting for a slot when the driver stops never was.
+        this.counters.creates++;
         this.countRequest(true);
         return this.client.create(params);
       });

@@ -203,8 +203,12 @@ describe('RoomStore (real Redis)', () => {
 
     expect(await store.rooms.moveOwner('alice', 'globex')).toEqual({ moved: 3 });
     expect(await store.rooms.ownerTenant('alice')).toBe('globex');
-    // Each room remembers the tenant it left: a meeting running there stays there.
-    for (const r of rooms) expect(await store.rooms.get(r.id)).toMatchObject({ tenant: 'globex', meetingTenant: 'acme' });
+    // No meeting of theirs was running: nothing to remember of the tenant they left.
+    for (const r of rooms) {
+      const moved = await store.rooms.get(r.id);
+      expect(moved).toMatchObject({ tenant: 'globex' });
+      expect(moved!.meetingTenant).toBeUndefined();
+    }
     expect((await store.rooms.listByTenant('globex', 0, 10)).rooms.map((r) => r.id)).toEqual(rooms.map((r) => r.id));
     expect((await store.rooms.listByTenant('acme', 0, 10)).rooms.map((r) => r.id)).toEqual([other.id]);
     const used = await store.rooms.useLink(l.id, clock);
@@ -214,7 +218,8 @@ describe('RoomStore (real Redis)', () => {
     expect(await t.redis.sismember(store.ctx.keys.tenantOwners('globex'), 'alice')).toBe(1);
     expect(await store.rooms.create(room({ tenant: 'globex' }))).toEqual({ ok: true });
     expect(await store.rooms.moveOwner('alice', 'initech')).toEqual({ moved: 4 });
-    expect(await store.rooms.get(rooms[0]!.id)).toMatchObject({ tenant: 'initech', meetingTenant: 'globex' });
+    expect(await store.rooms.get(rooms[0]!.id)).toMatchObject({ tenant: 'initech' });
+    expect((await store.rooms.get(rooms[0]!.id))!.meetingTenant).toBeUndefined();
     expect(await store.rooms.moveOwner('nobody', 'globex')).toEqual({ moved: 0 });
     expect(await store.rooms.ownerTenant('nobody')).toBeUndefined();
   });

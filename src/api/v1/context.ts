@@ -57,7 +57,11 @@ export function checkPolicy(ctx: V1Context, room: Room): void {
  * The room's start and size feed the scaler's forecast, as a BBB create's meta_amphi-start
  * does (same store, same caps), under the meeting its first join will create.
  */
-export async function announceRoom(ctx: V1Context, room: Room): Promise<void> {
+export async function announceRoom(ctx: V1Context, written: Room): Promise<void> {
+  // An operator's move may land between the room's write and this: announce it where it is
+  // now, and take it out of the tenant it left (owner-move moves only what was announced).
+  const room = (await ctx.gw.store.rooms.get(written.id)) ?? written;
+  if (room.tenant !== written.tenant) await unannounceRoom(ctx, written);
   const now = ctx.gw.store.ctx.now();
   const decided = roomPolicy(ctx.gw.policies.current(), room);
   // The forecast looks 14 days ahead at most; a later room is announced by a later change.

@@ -187,7 +187,7 @@ export async function roomRoutes(app: FastifyInstance, ctx: V1Context): Promise<
         // The room goes either way: with its links gone nobody joins the meeting any more.
         request.log.warn({ room: room.id, err: (err as Error).message }, 'v1: the meeting of a deleted room could not be ended');
       }
-      if (!(await store.rooms.delete(room.id))) throw notFound();
+      if (!(await store.rooms.delete(room.id, room.tenant))) throw notFound();
       await unannounceRoom(ctx, room);
       return reply.code(204).send(null);
     },
