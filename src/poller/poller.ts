@@ -19,7 +19,7 @@ import { ServerClients } from '../state/server-clients.js';
 import { mapLimit } from '../util/map-limit.js';
 import { Sleeper } from '../util/sleeper.js';
 import { CPU_FRESH_INTERVALS, freshCpu } from '../placement/cpu-load.js';
-import { learnedWeights, type LoadObservation } from '../placement/learned-weights.js';
+import type { LoadObservation } from '../placement/learned-weights.js';
 import { DEFAULT_LOAD_WEIGHTS } from '../placement/load-model.js';
 import { measureServer, withCpu } from './measure.js';
 import { decodeCpuSample, encodeCpuSample, readCpu, type CpuReading } from './node-cpu.js';
@@ -541,7 +541,7 @@ export class Poller {
   private async loadWeights(): Promise<LoadWeights> {
     const prior = this.opts.policy?.().load.weights ?? this.opts.weights ?? DEFAULT_LOAD_WEIGHTS;
     try {
-      return learnedWeights(await this.store.polls.learnedLoad(), prior, this.store.ctx.now()) ?? prior;
+      return (await this.store.polls.learnedWeights(prior)) ?? prior;
     } catch (err) {
       this.log.warn({ err }, 'could not read the learned load model');
       return prior;

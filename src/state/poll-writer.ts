@@ -1,4 +1,5 @@
-import { decodeStatistics, LEARNING_TAU_MS, MAX_AGE_MS, observationSums, type LoadObservation, type LoadStatistics } from '../placement/learned-weights.js';
+import { decodeStatistics, learnedWeights, LEARNING_TAU_MS, MAX_AGE_MS, observationSums, type LoadObservation, type LoadStatistics } from '../placement/learned-weights.js';
+import type { LoadWeights } from '../placement/load-model.js';
 
 /** Fields of the learned load model's hash that say when a server last fed it (learn-load.lua). */
 const SEEN_PREFIX = 'seen:';
@@ -108,6 +109,11 @@ export class PollWriter {
   /** The learned load model's statistics (placement/learned-weights.ts), if any were gathered. */
   async learnedLoad(): Promise<LoadStatistics | undefined> {
     return decodeLearnedLoad(await this.ctx.redis.hgetall(this.ctx.keys.calibration));
+  }
+
+  /** The weights learned from the servers' CPU around `prior`, or undefined while they may not be used yet. */
+  async learnedWeights(prior: LoadWeights): Promise<LoadWeights | undefined> {
+    return learnedWeights(await this.learnedLoad(), prior, this.ctx.now());
   }
 
   /**

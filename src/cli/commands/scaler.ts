@@ -26,7 +26,6 @@ import type { ReconcileResult, ReconcilerOptions } from '../../../scaler/reconci
 import { settingsHelp } from '../../config/settings.js';
 import { roleLog } from '../../log/logger.js';
 import { registerRedisUp } from '../../metrics/redis-up.js';
-import { learnedWeights } from '../../placement/learned-weights.js';
 import { DEFAULT_LOAD_WEIGHTS, type LoadWeights } from '../../placement/load-model.js';
 import { DEFAULT_POLICY_DIR, loadPolicyDir, PolicyLoadError } from '../../policy/index.js';
 import { createRedis } from '../../redis/connect.js';
@@ -183,7 +182,7 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
     },
     forecastWindowMs(config) + config.reconcileInterval,
     tuning.forecastClock,
-    async () => learnedWeights(await store.polls.learnedLoad(), prior, store.ctx.now()),
+    () => store.polls.learnedWeights(prior),
   );
   const reconciler = new AnnouncedReconciler(
     { store, jobs, provider, history, config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS, ...(tuning.forecastClock && { forecastClock: tuning.forecastClock }) },
