@@ -1,6 +1,6 @@
-// Admin tokens: HS256 JWTs signed with AMPHI_JWT_SECRET. Minted here with node:crypto (the CLI
-// needs no fastify instance for this); verified by @fastify/jwt in the /admin plugin, with the
-// rules below: both sides of the contract live in this file.
+// Admin tokens (and, through the same minting, /v1 ones: rooms/v1-token.ts): HS256 JWTs signed
+// with AMPHI_JWT_SECRET. Minted here with node:crypto (the CLI needs no fastify instance for
+// this); verified by @fastify/jwt (api/http/bearer.ts, for /admin and /v1) with the rules below.
 import { createHmac, randomUUID } from 'node:crypto';
 import { InvalidInputError } from './errors.js';
 

@@ -4,7 +4,6 @@
 // Registration (the app decides whether to, i.e. only when AMPHI_JWT_SECRET is set):
 //   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, store, jwtSecret, issuer, audience, check, policy })
 // or, equivalently, `await registerAdminApi(app, { store, jwtSecret, issuer, audience, check, policy })`.
-import fastifyJwt from '@fastify/jwt';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AdminError, InvalidInputError, NotFoundError, ServerCheckError } from '../../admin/errors.js';
@@ -25,16 +24,9 @@ import {
   setServerState,
 } from '../../admin/operations.js';
 import type { ServerCheckOptions } from '../../admin/operations.js';
-import {
-  CLOCK_TOLERANCE_SECONDS,
-  DEFAULT_AUDIENCE,
-  DEFAULT_ISSUER,
-  hasAdminScope,
-  lifetimeProblem,
-  REQUIRED_CLAIMS,
-  TOKEN_ALGORITHM,
-} from '../../admin/token.js';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, hasAdminScope } from '../../admin/token.js';
 import type { Policy } from '../../policy/schema.js';
+import { registerBearer } from '../http/bearer.js';
 import { acceptJsonOnly, fallbackProblem, type Problem, PROBLEM_TYPE, sendProblem } from '../http/problem.js';
 import type { Store } from '../../state/store.js';
 
@@ -53,10 +45,6 @@ export interface AdminPluginOptions {
   /** The capacity policy in force: without it, no …/size-estimate route. */
   policy?: () => Policy;
 }
-
-/** @fastify/jwt under a namespace of its own, so it coexists with another JWT set-up (the v1 API). */
-const JWT_NAMESPACE = 'amphiAdmin';
-const VERIFY = `${JWT_NAMESPACE}JwtVerify` as const;
 
 function problemOf(err: FastifyError | Error): Problem {
   if (err instanceof AdminError) {
@@ -94,18 +82,12 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
   const { store } = opts;
   if (!opts.jwtSecret) throw new Error('adminPlugin needs a jwtSecret (AMPHI_JWT_SECRET); leave it unregistered instead');
 
-  await app.register(fastifyJwt, {
+  // Its own namespace, so that it coexists with the /v1 API's tokens (http/bearer.ts).
+  const claimsOf = await registerBearer(app, {
     secret: opts.jwtSecret,
-    namespace: JWT_NAMESPACE,
-    // fast-jwt checks iss and aud only when present, hence requiredClaims; exp is checked when
-    // present, and required for the same reason. See admin/token.ts for the rules.
-    verify: {
-      algorithms: [TOKEN_ALGORITHM],
-      allowedIss: opts.issuer ?? DEFAULT_ISSUER,
-      allowedAud: opts.audience ?? DEFAULT_AUDIENCE,
-      requiredClaims: [...REQUIRED_CLAIMS],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS * 1000,
-    },
+    namespace: 'amphiAdmin',
+    issuer: opts.issuer ?? DEFAULT_ISSUER,
+    audience: opts.audience ?? DEFAULT_AUDIENCE,
   });
 
   acceptJsonOnly(app);
@@ -115,9 +97,7 @@ export const adminPlugin: FastifyPluginAsync<AdminPluginOptions> = async (app, o
   app.addHook('onRequest', async (request, reply) => {
     let claims: unknown;
     try {
-      claims = await (request as unknown as Record<typeof VERIFY, () => Promise<unknown>>)[VERIFY]();
-      const problem = lifetimeProblem(claims);
-      if (problem !== undefined) throw new Error(problem);
+      claims = await claimsOf(request);
     } catch (err) {
       reply.header('www-authenticate', 'Bearer realm="amphi-admin", error="invalid_token"');
       return sendProblem(reply, {

@@ -2,16 +2,12 @@
 // namespace of its own (the admin API has another), with the /v1 audience. Runs before the body
 // is read and for unknown /v1 paths too: an anonymous caller learns nothing, not even which
 // routes exist. The caller's tenant must be one the gateway knows.
-import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CLOCK_TOLERANCE_SECONDS, lifetimeProblem, REQUIRED_CLAIMS, TOKEN_ALGORITHM } from '../../admin/token.js';
 import type { Principal } from '../../rooms/types.js';
 import { principalOf } from '../../rooms/v1-token.js';
 import type { TenantDirectory } from '../bbb/tenants.js';
+import { registerBearer } from '../http/bearer.js';
 import { problem, sendProblem } from '../http/problem.js';
-
-const JWT_NAMESPACE = 'amphiV1';
-const VERIFY = `${JWT_NAMESPACE}JwtVerify` as const;
 
 export interface V1AuthOptions {
   jwtSecret: string;
@@ -30,25 +26,12 @@ export function principal(request: FastifyRequest): Principal {
 }
 
 export async function v1Auth(app: FastifyInstance, opts: V1AuthOptions): Promise<void> {
-  await app.register(fastifyJwt, {
-    secret: opts.jwtSecret,
-    namespace: JWT_NAMESPACE,
-    // As for admin tokens (admin/token.ts): the algorithm is ours to choose, exp is required.
-    verify: {
-      algorithms: [TOKEN_ALGORITHM],
-      allowedIss: opts.issuer,
-      allowedAud: opts.audience,
-      requiredClaims: [...REQUIRED_CLAIMS, 'sub'],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS * 1000,
-    },
-  });
+  const claimsOf = await registerBearer(app, { secret: opts.jwtSecret, namespace: 'amphiV1', issuer: opts.issuer, audience: opts.audience, alsoRequired: ['sub'] });
 
   app.addHook('onRequest', async (request, reply) => {
     let found: Principal | string;
     try {
-      const claims = await (request as unknown as Record<typeof VERIFY, () => Promise<unknown>>)[VERIFY]();
-      const lifetime = lifetimeProblem(claims);
-      found = lifetime ?? principalOf(claims);
+      found = principalOf(await claimsOf(request));
     } catch (err) {
       found = (err as Error).message;
     }
