@@ -11,7 +11,8 @@ import { mintAdminToken } from '../../src/admin/token.js';
 import { BbbClientError } from '../../src/bbb/client.js';
 import { ROOM_MEETING_PREFIX, roomMeetingId } from '../../src/rooms/types.js';
 import { toUpstreamId } from '../../src/state/namespace.js';
-import { startTestPool, type TestGateway, type TestPool } from '../helpers/gateway.js';
+import type { TestGateway, TestPool } from '../helpers/gateway.js';
+import { startRoomsPool } from '../helpers/rooms-pool.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import {
   joinThrough,
@@ -72,15 +73,7 @@ describe('rooms isolation', () => {
   let aliceRoom: RoomView;
 
   beforeAll(async () => {
-    pool = await startTestPool({
-      servers: 1,
-      capacity: 2000,
-      label: 'rooms-isolation',
-      env: { AMPHI_JWT_SECRET: JWT_SECRET, AMPHI_RATE_LIMIT_PER_IP: '0', AMPHI_RATE_LIMIT_PER_TENANT: '0' },
-    });
-    await pool.store.tenants.put({ name: 'acme', secrets: [ACME_SECRET], hostnames: [], settings: {} });
-    await pool.store.tenants.put({ name: 'globex', secrets: [GLOBEX_SECRET], hostnames: [], settings: {} });
-    gw = await pool.startGateway();
+    ({ pool, gw } = await startRoomsPool('rooms-isolation', JWT_SECRET, { acme: ACME_SECRET, globex: GLOBEX_SECRET }));
     alice = as(ALICE);
     bob = as(BOB);
     const start = new Date(Date.now() + 86_400_000);

@@ -7,7 +7,8 @@ import { newRoomId } from '../../src/rooms/ids.js';
 import { type Room, roomMeetingId } from '../../src/rooms/types.js';
 import { toUpstreamId } from '../../src/state/namespace.js';
 import { RoomStore } from '../../src/state/rooms.js';
-import { startTestPool, type TestGateway, type TestPool } from '../helpers/gateway.js';
+import type { TestGateway, TestPool } from '../helpers/gateway.js';
+import { startRoomsPool } from '../helpers/rooms-pool.js';
 import { joinThrough, v1Client, v1Token, type LinkView, type RoomView, type V1Client, type V1Identity } from '../helpers/v1-client.js';
 
 const JWT_SECRET = 'rooms-review-2-jwt-secret-0123456789abcdef';
@@ -27,16 +28,7 @@ describe('rooms review 2', () => {
       .flatMap((m) => m.users?.map((u) => u.fullName) ?? []);
 
   beforeAll(async () => {
-    pool = await startTestPool({
-      servers: 1,
-      capacity: 2000,
-      label: 'rooms-review-2',
-      env: { AMPHI_JWT_SECRET: JWT_SECRET, AMPHI_RATE_LIMIT_PER_IP: '0', AMPHI_RATE_LIMIT_PER_TENANT: '0' },
-    });
-    await pool.store.tenants.put({ name: 'acme', secrets: [ACME_SECRET], hostnames: [], settings: {} });
-    await pool.store.tenants.put({ name: 'globex', secrets: [GLOBEX_SECRET], hostnames: [], settings: {} });
-    await pool.store.tenants.put({ name: 'initech', secrets: [INITECH_SECRET], hostnames: [], settings: {} });
-    gw = await pool.startGateway();
+    ({ pool, gw } = await startRoomsPool('rooms-review-2', JWT_SECRET, { acme: ACME_SECRET, globex: GLOBEX_SECRET, initech: INITECH_SECRET }));
   });
   afterAll(() => pool.close());
 

@@ -4,7 +4,8 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roomMeetingId } from '../../src/rooms/types.js';
 import { toUpstreamId } from '../../src/state/namespace.js';
-import { startTestPool, type TestGateway, type TestPool } from '../helpers/gateway.js';
+import type { TestGateway, TestPool } from '../helpers/gateway.js';
+import { startRoomsPool } from '../helpers/rooms-pool.js';
 import { joinThrough, v1Client, v1Token, type LinkView, type RoomView, type V1Client, type V1Identity } from '../helpers/v1-client.js';
 
 const JWT_SECRET = 'rooms-review-jwt-secret-0123456789abcdef';
@@ -18,15 +19,7 @@ describe('rooms review', () => {
   const as = (who: V1Identity): V1Client => v1Client(gw.url, v1Token(JWT_SECRET, who));
 
   beforeAll(async () => {
-    pool = await startTestPool({
-      servers: 1,
-      capacity: 2000,
-      label: 'rooms-review',
-      env: { AMPHI_JWT_SECRET: JWT_SECRET, AMPHI_RATE_LIMIT_PER_IP: '0', AMPHI_RATE_LIMIT_PER_TENANT: '0' },
-    });
-    await pool.store.tenants.put({ name: 'acme', secrets: [ACME_SECRET], hostnames: [], settings: {} });
-    await pool.store.tenants.put({ name: 'globex', secrets: [GLOBEX_SECRET], hostnames: [], settings: {} });
-    gw = await pool.startGateway();
+    ({ pool, gw } = await startRoomsPool('rooms-review', JWT_SECRET, { acme: ACME_SECRET, globex: GLOBEX_SECRET }));
   });
   afterAll(() => pool.close());
 
