@@ -47,6 +47,8 @@ export type ReconcileLogRecord =
 
 export interface ReconcileResult {
   tick: number;
+  /** The step's instant in the scaler's clock (the wall clock unless the reconciler has another). */
+  at: number;
   plan: Plan;
   /** The servers plan() saw. */
   servers: ScalerServer[];
@@ -72,19 +74,29 @@ export interface ReconcilerOptions {
    */
   sources?: readonly DemandSource[];
   /**
-   * The wall-clock time the forecast and the demand history see for a step's time: identity by
-   * default. The morning scenario runs the pool in accelerated time and maps each step onto its
-   * simulated morning, so the schedule and the weekly profile read 8:00 when the scenario's
-   * clock says 8:00. Must be increasing.
+   * The time the scaler decides in, from a wall instant: identity by default. Every instant the
+   * step reads (now, when servers were added, changed state and were polled, when boots were
+   * asked, the last scale-out and scale-in) goes through it, and the settings' durations are in
+   * its time. The morning scenario runs the pool in accelerated time at a varying speed and maps
+   * each instant onto its simulated morning, so the cooldowns, lifetimes and provisioning time
+   * mean simulated minutes and the forecast reads 8:00 when the scenario's clock says 8:00.
+   * Must be increasing.
    */
-  forecastClock?: (now: number) => number;
+  clock?: (wall: number) => number;
+  /** Wall ms between steps (the ticks of the job ids); default the settings' reconcileInterval. */
+  tickMs?: number;
 }
 
 export class Reconciler {
   constructor(private readonly opts: ReconcilerOptions) {}
 
+  /** Wall ms between steps. */
+  get tickMs(): number {
+    return this.opts.tickMs ?? this.opts.config.reconcileInterval;
+  }
+
   tickOf(now: number): number {
-    return Math.floor(now / this.opts.config.reconcileInterval);
+    return Math.floor(now / this.tickMs);
   }
 
   /**
@@ -95,6 +107,8 @@ export class Reconciler {
     const dryRun = opts.dryRun === true;
     const { store, jobs, provider, history, config } = this.opts;
     const tick = this.tickOf(now);
+    const clock = this.opts.clock ?? ((wall: number) => wall);
+    const at = clock(now);
     const log: ReconcileLogRecord[] = [];
 
     const [{ servers: records, views }, jobList, listed] = await Promise.all([
@@ -120,12 +134,12 @@ export class Reconciler {
 
     // The pool as plan() sees it.
     const reserved = new Map(views.map((v) => [v.id, v.load]));
-    const servers: ScalerServer[] = records.map((r) => this.toScalerServer(r, Math.max(0, (reserved.get(r.id) ?? r.measuredLoad) - r.measuredLoad), draining.has(r.id)));
+    const servers: ScalerServer[] = records.map((r) => this.toScalerServer(r, Math.max(0, (reserved.get(r.id) ?? r.measuredLoad) - r.measuredLoad), draining.has(r.id), clock));
     // Booting: provision jobs in flight whose server is not registered yet.
     for (const p of provisions) {
       if (p.serverId !== undefined && inPool.has(p.serverId)) continue;
       const capacity = config.classes[p.sizeClass]?.capacity ?? 0;
-      const startedAt = p.askedAt ?? jobTimestamp.get(p.key) ?? now;
+      const startedAt = clock(p.askedAt ?? jobTimestamp.get(p.key) ?? now);
       servers.push({
         id: p.serverId ?? `job:${p.key}`,
         sizeClass: p.sizeClass,
@@ -165,13 +179,13 @@ export class Reconciler {
 
     // Demand measured now, into the history the weekly profile learns from. Not split by class:
     // measured load is not pinned to a class the way a forecast floor is.
-    const clock = this.opts.forecastClock;
-    if (!dryRun) await history.record(clock ? clock(now) : now, { total: reactiveDemand(servers), byClass: {} });
-    const forecast = clock ? warped(await this.forecast(clock(now)), clock) : await this.forecast(now);
+    if (!dryRun) await history.record(at, { total: reactiveDemand(servers), byClass: {} });
+    const forecast = await this.forecast(at);
 
-    const last = await store.ctx.redis.hmget(store.ctx.keys.scalerLastScale, 'out', 'in');
+    // Written as wall instants (below), read in the scaler's time; 0: never.
+    const last = (await store.ctx.redis.hmget(store.ctx.keys.scalerLastScale, 'out', 'in')).map((v) => Number(v ?? 0) || 0);
     const decided = withinProvider(
-      plan({ servers, forecast, lastScaleOutAt: Number(last[0] ?? 0) || 0, lastScaleInAt: Number(last[1] ?? 0) || 0 }, config, now),
+      plan({ servers, forecast, lastScaleOutAt: last[0]! > 0 ? clock(last[0]!) : 0, lastScaleInAt: last[1]! > 0 ? clock(last[1]!) : 0 }, config, at),
       provider,
     );
 
@@ -199,7 +213,7 @@ export class Reconciler {
       if (scaledIn) fields.in = now;
       await store.ctx.redis.hset(store.ctx.keys.scalerLastScale, fields);
     }
-    return { tick, plan: decided, servers, jobIds, orphans, log };
+    return { tick, at, plan: decided, servers, jobIds, orphans, log };
   }
 
   /** Schedule minima, the weekly profile over the history, and the caller's extra sources. */
@@ -212,16 +226,16 @@ export class Reconciler {
     return maxOfSources([scheduleSource(config.schedule), weeklyProfileSource(samples, settings), ...(this.opts.sources ?? [])]);
   }
 
-  private toScalerServer(r: ServerRecord, reservedLoad: number, drainJob: boolean): ScalerServer {
+  private toScalerServer(r: ServerRecord, reservedLoad: number, drainJob: boolean, clock: (wall: number) => number): ScalerServer {
     const managed = r.managedBy !== '' && r.managedBy === this.opts.provider.name;
     return {
       id: r.id,
       sizeClass: r.sizeClass,
       phase: phaseOf(r, managed, drainJob),
       managed,
-      startedAt: r.addedAt,
-      phaseSince: r.stateSince,
-      polledAt: r.polledAt,
+      startedAt: clock(r.addedAt),
+      phaseSince: clock(r.stateSince),
+      polledAt: r.polledAt > 0 ? clock(r.polledAt) : 0,
       meetings: r.meetings,
       participants: r.participants,
       // The poller does not report recordings being processed yet: 0 until it does.
@@ -247,11 +261,6 @@ function phaseOf(r: ServerRecord, managed: boolean, drainJob: boolean): ServerPh
   if (managed && (r.state === 'cordoned' || (drainJob && r.state === 'enabled'))) return 'draining';
   if (r.state === 'enabled' && r.health === 'online') return 'ready';
   return 'unavailable';
-}
-
-/** `source` asked in step time: each window is mapped through `clock` first. */
-function warped(source: DemandSource, clock: (now: number) => number): DemandSource {
-  return { name: source.name, demand: (from, to) => source.demand(clock(from), clock(to)) };
 }
 
 /** A provider that cannot add servers (static) is asked for none: what the plan wanted is held, said why. */

@@ -24,7 +24,7 @@ export class AnnouncedStoreSource implements DemandSource {
     private readonly read: ReadAnnounced,
     private readonly settings: AnnouncedSettings,
     private readonly lookaheadMs: number,
-    /** The reconcile's forecastClock, when it has one: the forecast asks in that clock's time. */
+    /** The reconciler's clock, when it has one: refresh() is given wall instants, the forecast asks in that clock's time. */
     private readonly clock: (now: number) => number = (now) => now,
     /**
      * The load weights learned from the servers' CPU (src/placement/cpu-load.ts rule 2), read

@@ -32,7 +32,7 @@ import { generateMorning, MORNING_MS } from './morning.js';
 import { renderChart } from './chart.js';
 import { SimHostClient } from './sim-host.js';
 import { stopChild } from './stop-child.js';
-import { acceleratedConfig, acceleratedMs, ScenarioClock } from './time.js';
+import { acceleratedMs, ScenarioClock, speedProfile } from './time.js';
 import { cpuTimeline } from './truth.js';
 
 const HOST = '127.0.0.1';
@@ -53,8 +53,10 @@ export interface ScenarioOptions {
   /** Simulated ms from asking the provider to a server that answers. */
   provisionDelayMs: number;
   seed: number;
-  /** Simulated ms per real ms. */
-  speed: number;
+  /** The fastest the morning plays (simulated ms per real ms), where little happens. */
+  maxSpeed: number;
+  /** Where the timetable is dense, the clock slows so the traffic stays within this many events a real second. */
+  eventsPerSecond: number;
   /** Earlier mornings in the scaler's demand history (0: it learns nothing in advance). */
   historyWeeks: number;
   /** Where the chart goes. */
@@ -73,10 +75,12 @@ export interface ScenarioReport {
   provisions: { asked: number; failed: number };
   /** The gateway's placements by outcome (its own count): `overcommitted` went where no server had room. */
   placements: Record<string, number>;
+  /** The clock's slowest and fastest speeds, and the real ms the morning was planned to take. */
+  speeds: { min: number; max: number; plannedMs: number };
   wallMs: number;
 }
 
-/** The scaler's settings for the morning, in simulated time (accelerated before use). */
+/** The scaler's settings for the morning, in simulated time (the scaler decides on the scenario's clock). */
 export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: number): ScalerConfig {
   const parsed = parseScalerConfig({
     targetUtilization: 0.75,
@@ -121,11 +125,25 @@ class WatchedProvider extends SimulatedProvider {
 
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport> {
   const wallStart = Date.now();
-  const clock = new ScenarioClock(SCENARIO_START, opts.speed);
+  const schedule = generateMorning({ peakUsers: opts.peakUsers, idPrefix: `m${opts.seed}` }, seededRandom(opts.seed));
+  const events = schedule.events.filter((e) => e.at < MORNING_MS);
+  const clock = new ScenarioClock(
+    SCENARIO_START,
+    speedProfile(
+      events.map((e) => e.at),
+      { maxSpeed: opts.maxSpeed, eventsPerSecond: opts.eventsPerSecond, lengthMs: MORNING_MS },
+    ),
+  );
+  const speeds = { ...clock.speedRange, plannedMs: clock.real(MORNING_MS) };
   const secret = randomBytes(20).toString('hex');
   const log = createWriteStream(opts.logPath, { flags: 'w' });
   const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
-  const fast = (ms: number) => acceleratedMs(ms, opts.speed);
+  // The gateway and the poller wait wall ms: their settings are taken at the slowest speed, the
+  // bell waves', when placements and polls matter most (elsewhere a reservation fades over more
+  // simulated minutes, and polls come further apart).
+  const slow = (ms: number) => acceleratedMs(ms, speeds.min);
+  // The scaler's step and its jobs' checks, in wall ms: a simulated minute at the fastest speed, so at least that often.
+  const often = (ms: number) => acceleratedMs(ms, speeds.max);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     REDIS_URL: '',
@@ -136,11 +154,11 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     // The LMS and the browsers all come from 127.0.0.1 here.
     AMPHI_RATE_LIMIT_PER_IP: '0',
     AMPHI_RATE_LIMIT_PER_TENANT: '0',
-    AMPHI_RESERVATION_FADE_MS: String(Math.max(1000, fast(15 * MINUTE))),
-    AMPHI_CREATE_GRACE_MS: String(fast(MINUTE)),
-    // Every 30 simulated seconds (Scalelite polls every 60): at 50× this is 0.6 s of real time,
-    // and 400 servers polled faster than that would take the poller's whole core.
-    AMPHI_POLL_INTERVAL_MS: String(Math.max(200, fast(30_000))),
+    AMPHI_RESERVATION_FADE_MS: String(Math.max(1000, slow(15 * MINUTE))),
+    AMPHI_CREATE_GRACE_MS: String(slow(MINUTE)),
+    // Every 30 simulated seconds in the waves (Scalelite polls every 60), at least every second
+    // of real time between them: 400 servers polled faster than that would take the poller's whole core.
+    AMPHI_POLL_INTERVAL_MS: String(Math.max(200, Math.min(1000, slow(30_000)))),
     AMPHI_POLL_CONCURRENCY: '64',
     // The poller's own /metrics is not read here; a fixed port could be taken.
     AMPHI_METRICS_PORT: '0',
@@ -150,8 +168,14 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   const children: ChildProcess[] = [];
   let scaler: { stop(): Promise<void> } | undefined;
   let driver: TrafficDriver | undefined;
-  const host = new SimHostClient({ simStart: SCENARIO_START, speed: opts.speed, log: (t) => void log.write(t) });
-  const provider = new WatchedProvider(host, { bootDelayMs: fast(opts.provisionDelayMs), seed: opts.seed });
+  const host = new SimHostClient({ simStart: SCENARIO_START, profile: clock.profile, log: (t) => void log.write(t) });
+  // Boots take the provisioning delay in simulated time, whatever the speed while they boot.
+  const providerClock = {
+    now: () => clock.at(Date.now()),
+    setTimeout: (fn: () => void, simMs: number) => setTimeout(fn, clock.realDuration(simMs, Date.now())).unref(),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+  };
+  const provider = new WatchedProvider(host, { bootDelayMs: opts.provisionDelayMs, seed: opts.seed, clock: providerClock });
   try {
     opts.progress(`seeding the demand history with ${opts.historyWeeks} earlier Tuesday morning(s)`);
     await seedHistory(runtime, opts);
@@ -169,9 +193,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
 
     const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks);
     let lastStep = { desired: BASE_SERVERS, scalerDemand: { reactive: 0, forecast: 0 } };
-    scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config: acceleratedConfig(config, opts.speed), providerSettings: { type: 'simulated' } }, provider, {
-      forecastClock: (t) => clock.at(t),
-      jobs: { bootPollMs: fast(30_000), drainPollMs: fast(30_000), backoffMs: fast(5_000), bootTimeoutMs: fast(opts.provisionDelayMs + 15 * MINUTE), concurrency: 32 },
+    scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config, providerSettings: { type: 'simulated' } }, provider, {
+      clock: (t) => clock.at(t),
+      tickMs: Math.max(500, often(MINUTE)),
+      jobs: { bootPollMs: often(30_000), drainPollMs: often(30_000), backoffMs: often(5_000), bootTimeoutMs: slow(opts.provisionDelayMs + 15 * MINUTE), concurrency: 32 },
       onStep: (r: ReconcileResult) => {
         lastStep = {
           desired: Object.values(r.plan.desired).reduce((a, b) => a + b, 0),
@@ -180,10 +205,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       },
     });
 
-    const schedule = generateMorning({ peakUsers: opts.peakUsers, idPrefix: `m${opts.seed}` }, seededRandom(opts.seed));
-    const events = schedule.events.filter((e) => e.at < MORNING_MS);
-    driver = new TrafficDriver({ apiUrl: `http://${HOST}:${port}/bigbluebutton/api`, secret, speed: opts.speed, concurrency: 512, timeoutMs: 15_000 });
-    opts.progress(`playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${opts.speed}× (${Math.round(clock.real(MORNING_MS) / 1000)} s)`);
+    driver = new TrafficDriver({ apiUrl: `http://${HOST}:${port}/bigbluebutton/api`, secret, realOffset: (at) => clock.real(at), concurrency: 512, timeoutMs: 15_000 });
+    opts.progress(
+      `playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${speedText(speeds.max)} where quiet, down to ${speedText(speeds.min)} in the bell waves (${Math.round(speeds.plannedMs / 1000)} s)`,
+    );
 
     const samples: MinuteSample[] = [];
     const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, lastStep));
@@ -191,18 +216,20 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     clock.start(playStart);
     await host.startClock(playStart);
     const playing = driver.play(events);
-    const until = Date.now() + clock.real(MORNING_MS);
-    let nextSample = Date.now();
+    const until = playStart + clock.real(MORNING_MS);
+    let minute = 0;
     let nextProgress = Date.now();
     while (Date.now() < until) {
       await sampleNow();
       if (Date.now() >= nextProgress) {
         const s = samples[samples.length - 1]!;
-        opts.progress(`${clockOf(s.minute)}  users ${s.users}  servers ready ${s.ready} / desired ${s.desired} / paid ${s.provisioned}  max util ${Math.round(s.maxUtilization * 100)} %  lag ${Math.round(driver.counters.lagMs)} ms`);
+        opts.progress(
+          `${clockOf(s.minute)}  ${speedText(clock.speedAt(Date.now()))}  users ${s.users}  servers ready ${s.ready} / desired ${s.desired} / paid ${s.provisioned}  max util ${Math.round(s.maxUtilization * 100)} %  join lag ${Math.round(driver.counters.joinLagMs)} ms`,
+        );
         nextProgress += 10_000;
       }
-      nextSample += clock.real(MINUTE);
-      await sleep(Math.max(0, Math.min(nextSample, until) - Date.now()));
+      minute = Math.max(minute + 1, Math.floor(clock.elapsed(Date.now()) / MINUTE) + 1);
+      await sleep(Math.max(0, Math.min(playStart + clock.real(minute * MINUTE), until) - Date.now()));
     }
     await sampleNow();
     await driver.stop();
@@ -215,7 +242,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     await writeFile(opts.chartPath, chart);
     const result = grade(samples, counts, opts.chartPath);
     const provisions = { asked: provider.asked.size, failed: provider.failed.size };
-    return { result, samples, traffic, meanReadyUtilizationAtPeak: meanReadyUtilizationAtPeak(samples), provisions, placements, wallMs: Date.now() - wallStart };
+    return { result, samples, traffic, meanReadyUtilizationAtPeak: meanReadyUtilizationAtPeak(samples), provisions, placements, speeds, wallMs: Date.now() - wallStart };
   } finally {
     await driver?.close().catch(() => {});
     await scaler?.stop().catch(() => {});
@@ -297,6 +324,8 @@ async function placementsOf(metricsUrl: string): Promise<Record<string, number>>
 function metricsUrlOf(apiUrl: string): string {
   return new URL('/metrics', apiUrl).href;
 }
+
+const speedText = (speed: number) => `${speed >= 10 ? Math.round(speed) : speed.toFixed(1)}×`;
 
 export function clockOf(minute: number): string {
   const total = 7 * 60 + 30 + Math.floor(minute);

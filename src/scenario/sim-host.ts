@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { SimServer } from '../simulator/index.js';
 import { stopChild } from './stop-child.js';
 import { ScenarioClock } from './time.js';
+import type { SpeedSegment } from './time.js';
 
 /** What a simulated server says of itself, as the grade reads it. */
 export interface HostedServerFigures {
@@ -39,9 +40,9 @@ interface Envelope {
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 export interface SimHostOptions {
-  /** The simulated instant the morning starts at (epoch ms), and simulated ms per real ms. */
+  /** The simulated instant the morning starts at (epoch ms), and the scenario clock's speeds. */
   simStart: number;
-  speed: number;
+  profile: readonly SpeedSegment[];
   /** Where the child's stderr goes (its own errors). */
   log: (text: string) => void;
 }
@@ -54,7 +55,7 @@ export class SimHostClient {
   private exited: Error | undefined;
 
   constructor(opts: SimHostOptions) {
-    this.child = fork(fileURLToPath(import.meta.url), [String(opts.simStart), String(opts.speed)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child = fork(fileURLToPath(import.meta.url), [String(opts.simStart), JSON.stringify(opts.profile)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.child.stderr?.on('data', (d: Buffer) => opts.log(d.toString('utf8')));
     this.child.on('message', (reply: Reply) => {
       const waiting = this.pending.get(reply.id);
@@ -106,8 +107,8 @@ export class SimHostClient {
 }
 
 /** The child's side: the servers, by API URL, on the scenario's clock. */
-async function serve(simStart: number, speed: number): Promise<void> {
-  const clock = new ScenarioClock(simStart, speed);
+async function serve(simStart: number, profile: readonly SpeedSegment[]): Promise<void> {
+  const clock = new ScenarioClock(simStart, profile);
   const servers = new Map<string, SimServer>();
   const handle = async (r: Request): Promise<unknown> => {
     switch (r.op) {
@@ -146,5 +147,5 @@ async function serve(simStart: number, speed: number): Promise<void> {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  void serve(Number(process.argv[2]), Number(process.argv[3]));
+  void serve(Number(process.argv[2]), JSON.parse(process.argv[3]!) as SpeedSegment[]);
 }

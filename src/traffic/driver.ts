@@ -4,7 +4,8 @@
 // and starts to count. Cameras, microphones and leaving have no BBB API call: in the
 // simulator they go through its per-server control API, with the session token the join gave.
 //
-// Time is compressed (`speed` simulated ms per real ms). Requests run with bounded
+// Time is compressed (`speed` simulated ms per real ms, or a varying speed given as the real
+// offset of each simulated one). Requests run with bounded
 // concurrency, each with a timeout; events of one user run in order, and a meeting's joins
 // wait for its create. Everything that happens is counted, nothing throws.
 import { performance } from 'node:perf_hooks';
@@ -20,6 +21,8 @@ export interface DriverOptions {
   secret: string;
   /** Simulated ms per real ms: 60 plays an hour of school in a minute. Default 60. */
   speed?: number;
+  /** When an event `at` simulated ms into the schedule is due, in real ms after play(); overrides `speed` (a varying speed). */
+  realOffset?: (at: number) => number;
   /** Requests (or join flows) in flight at once. Default 64. */
   concurrency?: number;
   /** Bound on every HTTP request. Default 5000 ms. */
@@ -73,6 +76,9 @@ export interface TrafficCounters {
   /** How late the last dispatched event was against its scheduled time, in real ms. */
   lagMs: number;
   maxLagMs: number;
+  /** How late the latest join was sent (after waiting for its create and for a slot), against its scheduled time, in real ms. */
+  joinLagMs: number;
+  maxJoinLagMs: number;
 }
 
 export const emptyCounters = (): TrafficCounters => ({
@@ -101,6 +107,8 @@ export const emptyCounters = (): TrafficCounters => ({
   queued: 0,
   lagMs: 0,
   maxLagMs: 0,
+  joinLagMs: 0,
+  maxJoinLagMs: 0,
 });
 
 export const sumOf = (r: Readonly<Record<string, number>>): number => Object.values(r).reduce((a, b) => a + b, 0);
@@ -129,7 +137,7 @@ export class TrafficDriver {
   private readonly client: BbbClient;
   private readonly gatewayOrigin: string;
   private readonly agent: Agent;
-  private readonly speed: number;
+  private readonly realOffset: (at: number) => number;
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly maxRedirects: number;
@@ -145,11 +153,13 @@ export class TrafficDriver {
   private stopped = false;
   private readonly sleeper = new Sleeper();
   private playing: Promise<void> | undefined;
+  private playStart = 0;
   private closed = false;
 
   constructor(opts: DriverOptions) {
-    this.speed = opts.speed ?? 60;
-    if (!(this.speed > 0)) throw new Error('speed must be positive');
+    const speed = opts.speed ?? 60;
+    if (!(speed > 0)) throw new Error('speed must be positive');
+    this.realOffset = opts.realOffset ?? ((at) => at / speed);
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 64));
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.maxRedirects = opts.maxRedirects ?? 5;
@@ -196,9 +206,10 @@ export class TrafficDriver {
   private async run(events: readonly TrafficEvent[]): Promise<void> {
     this.counters.events += events.length;
     const start = this.now();
+    this.playStart = start;
     for (const event of events) {
       if (this.stopped) break;
-      const due = start + event.at / this.speed;
+      const due = start + this.realOffset(event.at);
       const wait = due - this.now();
       // Events a millisecond apart go out together: one timer per batch, not per event.
       if (wait > 1) await this.sleeper.sleep(wait);
@@ -347,6 +358,9 @@ export class TrafficDriver {
     }
     await this.slot(async () => {
       this.counters.joins++;
+      const lag = Math.max(0, Math.round(this.now() - this.playStart - this.realOffset(event.at)));
+      this.counters.joinLagMs = lag;
+      this.counters.maxJoinLagMs = Math.max(this.counters.maxJoinLagMs, lag);
       let url = this.client.joinUrl([
         ['fullName', event.fullName],
         ['meetingID', event.meeting],

@@ -128,6 +128,42 @@ describe('scaler reconcile step (real Redis)', () => {
     expect(await jobIds(a.jobs)).toEqual([]);
   });
 
+  it('decides in its clock\'s time: lifetimes, cooldowns and the history read through it, ticks in wall ms', async () => {
+    setup('reconcile-clock');
+    const provider = new MemoryCloud();
+    const cfg = config({ classes: { standard: { min: 1, max: 10 } }, minLifetime: '15m', cooldowns: { scaleInAfterScaleIn: '30m' } });
+    // Wall time since T0 runs 20 times faster in the scaler's clock, which starts a day later.
+    const DAY = 24 * 60 * MINUTE;
+    const sim = (wall: number) => T0 + DAY + (wall - T0) * 20;
+    await addServer('old-1', 'fake', T0);
+    await addServer('old-2', 'fake', T0);
+    const connection = createRedis(t.url, { maxRetriesPerRequest: null, commandTimeout: null });
+    connections.push(connection);
+    const jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
+    queues.push(jobs);
+    const history = new DemandHistory(t.redis, store.ctx.keys.demandHistory);
+    const reconciler = new Reconciler({ store, jobs, provider, history, config: cfg, fadeMs: 5 * MINUTE, clock: sim, tickMs: 3_000 });
+
+    // 30 wall seconds after they were added: 10 minutes in the clock, younger than 15.
+    const young = await reconciler.step(T0 + 30_000);
+    expect(young.at).toBe(sim(T0 + 30_000));
+    expect(young.tick).toBe(Math.floor((T0 + 30_000) / 3_000));
+    expect(young.servers.find((s) => s.id === 'old-1')).toMatchObject({ startedAt: sim(T0), phaseSince: sim(T0) });
+    expect(young.plan.actions).toEqual([]);
+    // 60 wall seconds: 20 minutes in the clock, old enough; one drained, its scale-in written in wall time.
+    const drained = await reconciler.step(T0 + 60_000);
+    expect(drained.plan.actions).toEqual([expect.objectContaining({ type: 'cordon' })]);
+    expect(Number(await t.redis.hget(store.ctx.keys.scalerLastScale, 'in'))).toBe(T0 + 60_000);
+    // 90 wall seconds later is 30 clock minutes: the scale-in cooldown is over in the clock's time (it would not be in wall time).
+    await jobs.queue.obliterate({ force: true });
+    const held = await reconciler.step(T0 + 60_000 + 60_000);
+    expect(held.log).toContainEqual(expect.objectContaining({ event: 'scaler.held', reason: expect.stringContaining('since the last scale-in') }));
+    const free = await reconciler.step(T0 + 60_000 + 90_000);
+    expect(free.plan.actions).toEqual([expect.objectContaining({ type: 'cordon' })]);
+    // The demand history is written at the clock's instants.
+    expect((await history.read(T0 + DAY, T0 + 2 * DAY)).map((h) => h.at)).toEqual([young.at, drained.at, held.at, free.at]);
+  });
+
   it('records the measured demand into the history at each step', async () => {
     setup('reconcile-history');
     const provider = new MemoryCloud();

@@ -38,7 +38,7 @@ function result(over: Partial<Plan> = {}, servers = [scalerServer('a', NOW)], lo
     held: [],
     ...over,
   };
-  return { tick: 42, plan, servers, jobIds: [], orphans: [], log };
+  return { tick: 42, at: NOW, plan, servers, jobIds: [], orphans: [], log };
 }
 
 describe('status of a reconcile step', () => {

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseScalerConfig } from '../../scaler/config.js';
 import { countsOf } from '../../src/scenario/run.js';
 import { renderChart } from '../../src/scenario/chart.js';
 import { clairvoyantServers, grade, percentile } from '../../src/scenario/grade.js';
 import type { MinuteSample } from '../../src/scenario/grade.js';
 import { generateMorning, MORNING_MS } from '../../src/scenario/morning.js';
-import { acceleratedConfig, ScenarioClock } from '../../src/scenario/time.js';
+import { ScenarioClock, speedProfile } from '../../src/scenario/time.js';
 import { cpuTimeline } from '../../src/scenario/truth.js';
 import { meetingLoad } from '../../src/simulator/load.js';
 import { emptyCounters } from '../../src/traffic/driver.js';
@@ -162,25 +161,66 @@ describe('the verdict', () => {
 });
 
 describe('accelerated time', () => {
-  it('maps wall time onto the simulated morning', () => {
+  it('maps wall time onto the simulated morning at one speed', () => {
     const clock = new ScenarioClock(1_000_000, 50);
     expect(clock.at(123)).toBe(1_000_000);
     clock.start(10_000);
     expect(clock.at(10_000)).toBe(1_000_000);
     expect(clock.at(11_200)).toBe(1_000_000 + MINUTE);
     expect(clock.real(MINUTE)).toBe(1200);
+    expect(clock.wallAt(1_000_000 + MINUTE)).toBe(11_200);
+    expect(clock.speedAt(99_999)).toBe(50);
     expect(() => new ScenarioClock(0, 0)).toThrow(RangeError);
   });
 
-  it('divides every duration of the scaler settings by the speed, and nothing else', () => {
-    const parsed = parseScalerConfig({ classes: { large: { min: 1, max: 10 } } });
-    if (!parsed.ok) throw new Error(parsed.errors.join());
-    const fast = acceleratedConfig(parsed.config, 60);
-    expect(fast.provisioningTime).toBe(6_000);
-    expect(fast.reconcileInterval).toBe(1_000);
-    expect(fast.minLifetime).toBe(15_000);
-    expect(fast.cooldowns).toEqual({ scaleInAfterScaleOut: 10_000, scaleInAfterScaleIn: 2_000 });
-    expect(fast.targetUtilization).toBe(parsed.config.targetUtilization);
-    expect(fast.classes).toEqual(parsed.config.classes);
+  it('maps wall time through segments of different speeds, both ways', () => {
+    // 100× for the first 10 simulated minutes (6 s real), then 10× (a minute is 6 s real), then 60×.
+    const clock = new ScenarioClock(0, [
+      { from: 0, speed: 100 },
+      { from: 10 * MINUTE, speed: 10 },
+      { from: 12 * MINUTE, speed: 60 },
+    ]);
+    clock.start(1_000);
+    expect(clock.real(10 * MINUTE)).toBe(6_000);
+    expect(clock.real(11 * MINUTE)).toBe(12_000);
+    expect(clock.real(13 * MINUTE)).toBe(19_000);
+    expect(clock.elapsed(1_000 + 6_000)).toBe(10 * MINUTE);
+    expect(clock.elapsed(1_000 + 9_000)).toBe(10.5 * MINUTE);
+    expect(clock.elapsed(1_000 + 19_000)).toBe(13 * MINUTE);
+    for (const sim of [0, 1234, 10 * MINUTE + 1, 12.5 * MINUTE, 40 * MINUTE]) expect(clock.elapsed(clock.wallAt(sim))).toBeCloseTo(sim, 6);
+    expect(clock.speedAt(1_000 + 9_000)).toBe(10);
+    expect(clock.speedRange).toEqual({ min: 10, max: 100 });
+    // A simulated minute from 9.5 min on: half a minute at 100× (0.3 s) and half at 10× (3 s).
+    expect(clock.realDuration(MINUTE, 1_000 + 5_700)).toBeCloseTo(3_300, 6);
+    expect(() => new ScenarioClock(0, [{ from: 5, speed: 1 }])).toThrow(RangeError);
+    expect(() => new ScenarioClock(0, [{ from: 0, speed: 1 }, { from: 0, speed: 2 }])).toThrow(RangeError);
+  });
+
+  it('slows down where the events are dense, to the rate asked, and runs at the top speed elsewhere', () => {
+    // 6,000 events in minute 3, 60 in minute 7, none elsewhere, over 10 minutes.
+    const at = [...Array.from({ length: 6000 }, (_, i) => 3 * MINUTE + (i % 60) * 1000), ...Array.from({ length: 60 }, (_, i) => 7 * MINUTE + i * 1000)];
+    const profile = speedProfile(at, { maxSpeed: 100, eventsPerSecond: 500, lengthMs: 10 * MINUTE });
+    const clock = new ScenarioClock(0, profile);
+    // Minute 3: 6,000 events in at least 12 s real, so 5×.
+    expect(clock.real(4 * MINUTE) - clock.real(3 * MINUTE)).toBeCloseTo(12_000, 6);
+    // Minute 7: 60 events would allow 500×, capped at 100×.
+    for (const m of [0, 1, 2, 4, 5, 6, 7, 8, 9]) expect(clock.real((m + 1) * MINUTE) - clock.real(m * MINUTE)).toBeCloseTo(600, 6);
+    expect(profile).toEqual([
+      { from: 0, speed: 100 },
+      { from: 3 * MINUTE, speed: 5 },
+      { from: 4 * MINUTE, speed: 100 },
+    ]);
+  });
+
+  it('plays a 30,000-user morning within the 10 minutes the run may take, every minute within the event rate', () => {
+    const { events } = generateMorning({ peakUsers: 30_000 }, seededRandom(1));
+    const at = events.filter((e) => e.at < MORNING_MS).map((e) => e.at);
+    const clock = new ScenarioClock(0, speedProfile(at, { maxSpeed: 100, eventsPerSecond: 800, lengthMs: MORNING_MS }));
+    expect(clock.real(MORNING_MS)).toBeLessThan(9 * 60_000);
+    for (let m = 0; m < MORNING_MS / MINUTE; m++) {
+      const n = at.filter((t) => t >= m * MINUTE && t < (m + 1) * MINUTE).length;
+      expect(n / ((clock.real((m + 1) * MINUTE) - clock.real(m * MINUTE)) / 1000)).toBeLessThanOrEqual(800 + 1e-6);
+    }
+    expect(clock.speedRange.min).toBeLessThan(10);
   });
 });

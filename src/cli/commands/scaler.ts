@@ -138,12 +138,13 @@ class AnnouncedReconciler extends Reconciler {
 }
 
 /**
- * What the morning scenario changes to run the role in accelerated time: the job timings (in
- * wall ms, like the settings it accelerates), the clock the forecast reads, and a look at each
- * step's result. `amphi scaler` uses none of it.
+ * What the morning scenario changes to run the role in accelerated time: the clock the scaler
+ * decides in (its settings are in that clock's time), the wall ms between steps, the job timings
+ * (wall ms), and a look at each step's result. `amphi scaler` uses none of it.
  */
 export interface ScalerTuning {
-  forecastClock?: (now: number) => number;
+  clock?: (wall: number) => number;
+  tickMs?: number;
   jobs?: Partial<Pick<ScalerJobsOptions, 'bootPollMs' | 'drainPollMs' | 'backoffMs' | 'bootTimeoutMs' | 'concurrency'>>;
   onStep?: (result: ReconcileResult) => void;
 }
@@ -181,11 +182,20 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
       defaultDurationMs: config.announced.defaultDuration,
     },
     forecastWindowMs(config) + config.reconcileInterval,
-    tuning.forecastClock,
+    tuning.clock,
     () => store.polls.learnedWeights(prior),
   );
   const reconciler = new AnnouncedReconciler(
-    { store, jobs, provider, history, config, fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS, ...(tuning.forecastClock && { forecastClock: tuning.forecastClock }) },
+    {
+      store,
+      jobs,
+      provider,
+      history,
+      config,
+      fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS,
+      ...(tuning.clock && { clock: tuning.clock }),
+      ...(tuning.tickMs !== undefined && { tickMs: tuning.tickMs }),
+    },
     announced,
     log,
   );
@@ -245,7 +255,7 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
   registerRedisUp(registry, runtime.redis);
   const served = await serveRoleMetrics(registry, runtime.settings, logger);
   const parts = assemble(runtime, setup, provider, true, log, tuning);
-  const interval = setup.config.reconcileInterval;
+  const interval = parts.reconciler.tickMs;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -261,7 +271,7 @@ export async function startScalerRole(runtime: Runtime, io: CliIO, setup: Scaler
       for (const record of result.log) log(record, record.event === 'scaler.action-failed' || record.event === 'scaler.provider-list-failed' ? 'warn' : 'info');
       log({ event: 'scaler.step', tick: t, desired: result.plan.desired, reactive: Math.round(result.plan.reactive), requiredCapacity: Math.round(result.plan.requiredCapacity), actions: result.plan.actions.length }, 'debug');
       // The step's status and counts for the gateway's /metrics (scaler/status.ts); a failure there is not the step's.
-      await recordStep(runtime.redis, runtime.store.ctx.keys, result, setup.config, now).catch((err: unknown) =>
+      await recordStep(runtime.redis, runtime.store.ctx.keys, result, setup.config, result.at).catch((err: unknown) =>
         log({ event: 'scaler.metrics-failed', tick: t, err }, 'warn'),
       );
     } catch (err) {
