@@ -248,6 +248,9 @@ export class Reconciler {
 }
 
 /**
+ * - managed, enabled, offline, with no failed poll yet → booting: registered by its provision
+ *   job, waiting for the poller to find it answering (counted as capacity on its way, or the
+ *   next step would ask for it again);
  * - enabled and online → ready; enabled with a drain job queued (not cordoned yet) → draining;
  * - cordoned, managed by our provider → draining (the scaler's drain job cordons; a delete is
  *   planned once a poll after the cordon finds it empty);
@@ -260,6 +263,7 @@ function phaseOf(r: ServerRecord, managed: boolean, drainJob: boolean): ServerPh
   if (managed && drainJob && r.state === 'disabled') return 'deleting';
   if (managed && (r.state === 'cordoned' || (drainJob && r.state === 'enabled'))) return 'draining';
   if (r.state === 'enabled' && r.health === 'online') return 'ready';
+  if (managed && r.state === 'enabled' && r.failures === 0) return 'booting';
   return 'unavailable';
 }
 

@@ -15,7 +15,8 @@ export interface ServerLoad {
 }
 
 /**
- * - `booting`: asked of the provider, not answering yet; counts toward desired, holds nothing.
+ * - `booting`: asked of the provider and not answering yet, or registered and not yet found
+ *   online by the poller; counts toward desired, holds nothing.
  * - `ready`: enabled and online; the capacity placement uses.
  * - `draining`: cordoned by the scaler, removed once empty.
  * - `deleting`: being deprovisioned.

@@ -35,7 +35,8 @@ function panel(top: number, title: string, series: Series[], max: number, format
     const v = (max * k) / 4;
     parts.push(`<line x1="${LEFT}" x2="${LEFT + w}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`, `<text x="${LEFT - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${format(v)}</text>`);
   }
-  for (let m = 0; m < minutes; m += 30) {
+  for (let m = 0; m < minutes; m++) {
+    if (!/:[03]0$/.test(clock(m))) continue;
     parts.push(`<line x1="${x(m)}" x2="${x(m)}" y1="${top}" y2="${top + PANEL}" stroke="#eee"/>`, `<text x="${x(m)}" y="${top + PANEL + 14}" font-size="11" text-anchor="middle">${clock(m)}</text>`);
   }
   series.forEach((s, k) => {

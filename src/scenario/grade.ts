@@ -3,7 +3,7 @@
 // it (the simulator's CPU model), never Amphi's own estimate. Pure.
 
 export interface MinuteSample {
-  /** Simulated minutes since the start (samples may fall between whole minutes when the machine is busy). */
+  /** Simulated minutes since the pool started at 7:15 (samples may fall between whole minutes when the machine is busy). */
   minute: number;
   /** Participants inside meetings, summed over the servers. */
   users: number;

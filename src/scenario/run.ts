@@ -40,6 +40,13 @@ const MINUTE = 60_000;
 const WEEK = 7 * 24 * 60 * MINUTE;
 /** The simulated morning: Tuesday 1 December 2026, 7:30 in Paris. Fixed, so a seed replays the same morning. */
 export const SCENARIO_START = Date.parse('2026-12-01T07:30:00+01:00');
+/**
+ * The pool runs from 7:15, its minimum at first: a scaler runs all night, and the staff meetings
+ * at 7:35 need servers asked for before 7:30 with any provisioning delay up to 8 minutes. The
+ * quarter hour is played (fast: nothing happens) and paid for like the rest.
+ */
+const WARM_UP = 15 * MINUTE;
+const CLOCK_START = SCENARIO_START - WARM_UP;
 const SIZE_CLASS = 'large';
 const CORES = 16;
 const CAPACITY = 1000;
@@ -128,13 +135,13 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   const schedule = generateMorning({ peakUsers: opts.peakUsers, idPrefix: `m${opts.seed}` }, seededRandom(opts.seed));
   const events = schedule.events.filter((e) => e.at < MORNING_MS);
   const clock = new ScenarioClock(
-    SCENARIO_START,
+    CLOCK_START,
     speedProfile(
-      events.map((e) => e.at),
-      { maxSpeed: opts.maxSpeed, eventsPerSecond: opts.eventsPerSecond, lengthMs: MORNING_MS },
+      events.map((e) => WARM_UP + e.at),
+      { maxSpeed: opts.maxSpeed, eventsPerSecond: opts.eventsPerSecond, lengthMs: WARM_UP + MORNING_MS },
     ),
   );
-  const speeds = { ...clock.speedRange, plannedMs: clock.real(MORNING_MS) };
+  const speeds = { ...clock.speedRange, plannedMs: clock.real(WARM_UP + MORNING_MS) };
   const secret = randomBytes(20).toString('hex');
   const log = createWriteStream(opts.logPath, { flags: 'w' });
   const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
@@ -164,11 +171,12 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     AMPHI_METRICS_PORT: '0',
   };
 
-  const runtime = await bootRuntime(env, logIO, { privateRedis: 'fallback' });
+  // The scaler (in this process) logs each decision and job outcome with its reason, into the log file.
+  const runtime = await bootRuntime({ ...env, LOG_LEVEL: 'info' }, logIO, { privateRedis: 'fallback' });
   const children: ChildProcess[] = [];
   let scaler: { stop(): Promise<void> } | undefined;
   let driver: TrafficDriver | undefined;
-  const host = new SimHostClient({ simStart: SCENARIO_START, profile: clock.profile, log: (t) => void log.write(t) });
+  const host = new SimHostClient({ simStart: CLOCK_START, profile: clock.profile, log: (t) => void log.write(t) });
   // Boots take the provisioning delay in simulated time, whatever the speed while they boot.
   const providerClock = {
     now: () => clock.at(Date.now()),
@@ -205,9 +213,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
       },
     });
 
-    driver = new TrafficDriver({ apiUrl: `http://${HOST}:${port}/bigbluebutton/api`, secret, realOffset: (at) => clock.real(at), concurrency: 512, timeoutMs: 15_000 });
+    driver = new TrafficDriver({ apiUrl: `http://${HOST}:${port}/bigbluebutton/api`, secret, realOffset: (at) => clock.real(WARM_UP + at), concurrency: 512, timeoutMs: 15_000 });
     opts.progress(
-      `playing 7:30–12:30: ${schedule.meetings.length} meetings, ${events.length} events, at ${speedText(speeds.max)} where quiet, down to ${speedText(speeds.min)} in the bell waves (${Math.round(speeds.plannedMs / 1000)} s)`,
+      `playing 7:15–12:30 (the pool from 7:15, the morning from 7:30): ${schedule.meetings.length} meetings, ${events.length} events, at ${speedText(speeds.max)} where quiet, down to ${speedText(speeds.min)} in the bell waves (${Math.round(speeds.plannedMs / 1000)} s)`,
     );
 
     const samples: MinuteSample[] = [];
@@ -216,7 +224,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     clock.start(playStart);
     await host.startClock(playStart);
     const playing = driver.play(events);
-    const until = playStart + clock.real(MORNING_MS);
+    const until = playStart + clock.real(WARM_UP + MORNING_MS);
     let minute = 0;
     let nextProgress = Date.now();
     while (Date.now() < until) {
@@ -327,8 +335,9 @@ function metricsUrlOf(apiUrl: string): string {
 
 const speedText = (speed: number) => `${speed >= 10 ? Math.round(speed) : speed.toFixed(1)}×`;
 
+/** The time of day of a sample's minute (minutes since 7:15). */
 export function clockOf(minute: number): string {
-  const total = 7 * 60 + 30 + Math.floor(minute);
+  const total = 7 * 60 + 15 + Math.floor(minute);
   return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
 }
 

@@ -128,6 +128,25 @@ describe('scaler reconcile step (real Redis)', () => {
     expect(await jobIds(a.jobs)).toEqual([]);
   });
 
+  it('a server its job registered that the poller has not found online yet is booting, not missing: nothing asked again', async () => {
+    setup('reconcile-registered');
+    const provider = new MemoryCloud();
+    const cfg = config(scheduleOf(1000)); // 3 servers
+    for (const id of ['n1', 'n2', 'n3']) {
+      clock = T0;
+      await store.servers.add({ id, url: `http://127.0.0.1:9/${id}/bigbluebutton/api`, secret: `s-${id}`, capacity: 500, sizeClass: 'standard', managedBy: 'fake', state: 'enabled' });
+    }
+    const a = replica(provider, cfg);
+    const r = await a.reconciler.step(T0 + 1000);
+    expect(r.servers.map((s) => s.phase)).toEqual(['booting', 'booting', 'booting']);
+    expect(r.plan.actions).toEqual([]);
+    // One that failed its polls is unavailable: a replacement is asked for.
+    await t.redis.hset(store.ctx.keys.server('n1'), { failures: '3' });
+    const failed = await a.reconciler.step(T0 + MINUTE);
+    expect(failed.servers.find((s) => s.id === 'n1')?.phase).toBe('unavailable');
+    expect(failed.plan.actions).toEqual([expect.objectContaining({ type: 'provision', count: 1 })]);
+  });
+
   it('decides in its clock\'s time: lifetimes, cooldowns and the history read through it, ticks in wall ms', async () => {
     setup('reconcile-clock');
     const provider = new MemoryCloud();
