@@ -89,7 +89,8 @@ export class DemandHistory {
 
   /**
    * The buckets whose start lies in [from, to] (ms), oldest first, in the weekly profile's shape
-   * (weeklyProfileSource(history.read(…), settings)). Unreadable members are skipped.
+   * (weeklyProfileSource(history.read(…), settings)), each spanning its bucket. Unreadable
+   * members are skipped.
    */
   async read(from: number, to: number): Promise<DemandSample[]> {
     if (Number.isNaN(from) || Number.isNaN(to) || to < from) return [];
@@ -97,7 +98,7 @@ export class DemandHistory {
     const samples: DemandSample[] = [];
     for (const member of members) {
       const sample = parseSample(member);
-      if (sample !== undefined) samples.push(sample);
+      if (sample !== undefined) samples.push({ ...sample, spanMs: this.bucketMs });
     }
     return samples;
   }

@@ -281,8 +281,20 @@ export class ScalerJobs {
     if (status === 'running' && server && (await (this.opts.apiAnswers ?? bbbApiAnswers)(server))) {
       if (!server.apiUrl || !server.secret) throw new Error(`server ${id} answers but its URL or secret is unknown`);
       // Registered once: two steps racing here (a stalled one resumed) write the same fields.
+      // Online at once: its BBB API just answered a signed call, and it is empty; waiting for the
+      // poller's next round would leave a booted server idle while the demand it was asked for arrives.
       if (!(await store.servers.get(id))) {
-        await store.servers.add({ id, url: server.apiUrl, secret: server.secret, capacity, sizeClass, managedBy: provider.name, state: 'enabled', ...(server.metricsUrl !== undefined && { metricsUrl: server.metricsUrl }) });
+        await store.servers.add({
+          id,
+          url: server.apiUrl,
+          secret: server.secret,
+          capacity,
+          sizeClass,
+          managedBy: provider.name,
+          state: 'enabled',
+          health: 'online',
+          ...(server.metricsUrl !== undefined && { metricsUrl: server.metricsUrl }),
+        });
       }
       this.emit({ ...base, outcome: 'registered', bootMs: elapsed });
       return { type: 'provision', outcome: 'registered', serverId: id, bootMs: elapsed };

@@ -9,10 +9,12 @@ import type { DateRange } from './local-time.js';
 
 const WEEKLY_PROFILE_SOURCE = 'weekly profile';
 
-/** The pool's demand (load units) measured at one instant. */
+/** The pool's demand (load units) measured at instant `at`, or its peak over [at, at + spanMs). */
 export interface LoadSample {
   at: number;
   load: number;
+  /** The sample is a peak over this many ms from `at` (a history bucket); default 0: one instant. */
+  spanMs?: number;
 }
 
 export interface WeeklyProfileSettings {
@@ -45,11 +47,16 @@ export function weeklyProfileSource(history: readonly LoadSample[], settings: We
         const end = clock.weeksBefore(to, week);
         if (holiday(start) || holiday(end)) continue;
         let peak = -1;
-        for (const s of history) if (s.at >= start && s.at <= end) peak = Math.max(peak, s.load);
+        for (const s of history) if (inWindow(s, start, end)) peak = Math.max(peak, s.load);
         if (peak >= 0) peaks.push(peak);
       }
       if (peaks.length === 0) return noDemand(WEEKLY_PROFILE_SOURCE);
       return { total: percentileOf(peaks, settings.percentile), byClass: {}, source: WEEKLY_PROFILE_SOURCE };
     },
   };
+}
+
+/** An instant inside [start, end], or a span overlapping it: a bucket that began before the window still holds its start. */
+function inWindow(s: LoadSample, start: number, end: number): boolean {
+  return s.at <= end && (s.spanMs ? s.at + s.spanMs > start : s.at >= start);
 }

@@ -50,8 +50,14 @@ const CLOCK_START = SCENARIO_START - WARM_UP;
 const SIZE_CLASS = 'large';
 const CORES = 16;
 const CAPACITY = 1000;
-/** Servers of the minimum pool, there at 7:30 and never removed. */
-const BASE_SERVERS = 4;
+/**
+ * Servers of the minimum pool, there from the start and never removed: 4, or one per 2,500
+ * users of the peak, as an operator keeps enough on through the night for the staff meetings
+ * before the first bell (12 for 30,000 users: 3 % of the peak pool).
+ */
+export function minimumPool(peakUsers: number): number {
+  return Math.max(4, Math.ceil(peakUsers / 2500));
+}
 /** Joins refused by the capacity policy (the camera rule, a webinar's seats): the rule working, not a shortage. */
 const POLICY_KEYS = new Set(['maxParticipantsReached']);
 
@@ -88,17 +94,19 @@ export interface ScenarioReport {
 }
 
 /** The scaler's settings for the morning, in simulated time (the scaler decides on the scenario's clock). */
-export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: number): ScalerConfig {
+export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: number, minimum: number): ScalerConfig {
   const parsed = parseScalerConfig({
     targetUtilization: 0.75,
     scaleInUtilization: 0.65,
     // The operator's setting covers the boot and the first check that finds it answering.
     provisioningTime: `${Math.ceil(provisionDelayMs / 1000) + 60}s`,
+    // Ready by the time classes are created (up to 90 s before the bell) rather than 5 minutes early.
+    leadTime: '2m',
     reconcileInterval: '1m',
     minLifetime: '15m',
     cooldowns: { scaleInAfterScaleOut: '10m', scaleInAfterScaleIn: '1m' },
     maxConcurrent: { provisions: 600, drains: 400 },
-    classes: { [SIZE_CLASS]: { min: BASE_SERVERS, max: 1000 } },
+    classes: { [SIZE_CLASS]: { min: minimum, max: 1000 } },
     schedule: { timezone: 'Europe/Paris', rules: [] },
     weeklyProfile: { weeks: Math.max(1, historyWeeks), percentile: 90 },
   });
@@ -142,6 +150,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     ),
   );
   const speeds = { ...clock.speedRange, plannedMs: clock.real(WARM_UP + MORNING_MS) };
+  const base = minimumPool(opts.peakUsers);
   const secret = randomBytes(20).toString('hex');
   const log = createWriteStream(opts.logPath, { flags: 'w' });
   const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
@@ -163,9 +172,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     AMPHI_RATE_LIMIT_PER_TENANT: '0',
     AMPHI_RESERVATION_FADE_MS: String(Math.max(1000, slow(15 * MINUTE))),
     AMPHI_CREATE_GRACE_MS: String(slow(MINUTE)),
-    // Every 30 simulated seconds in the waves (Scalelite polls every 60), at least every second
-    // of real time between them: 400 servers polled faster than that would take the poller's whole core.
-    AMPHI_POLL_INTERVAL_MS: String(Math.max(200, Math.min(1000, slow(30_000)))),
+    // Every 30 simulated seconds in the waves (Scalelite polls every 60), at least every half
+    // second of real time between them (100 simulated seconds at 100×: the ends of the lessons are
+    // seen that much later); 400 servers polled more often would take the poller's whole core.
+    AMPHI_POLL_INTERVAL_MS: String(Math.max(200, Math.min(500, slow(30_000)))),
     AMPHI_POLL_CONCURRENCY: '64',
     // The poller's own /metrics is not read here; a fixed port could be taken.
     AMPHI_METRICS_PORT: '0',
@@ -188,7 +198,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     opts.progress(`seeding the demand history with ${opts.historyWeeks} earlier Tuesday morning(s)`);
     await seedHistory(runtime, opts);
 
-    for (let i = 1; i <= BASE_SERVERS; i++) {
+    for (let i = 1; i <= base; i++) {
       const serverSecret = randomBytes(20).toString('hex');
       const url = await host.start(serverSecret, CORES);
       await runtime.store.servers.add({ id: `base-${i}`, url, secret: serverSecret, capacity: CAPACITY, sizeClass: SIZE_CLASS, health: 'online', metricsUrl: metricsUrlOf(url) });
@@ -199,8 +209,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     children.push(startChild('gateway', childEnv, log), startChild('poller', childEnv, log));
     await waitReady(`http://${HOST}:${port}/ready`, children);
 
-    const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks);
-    let lastStep = { desired: BASE_SERVERS, scalerDemand: { reactive: 0, forecast: 0 } };
+    const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks, base);
+    let lastStep = { desired: base, scalerDemand: { reactive: 0, forecast: 0 } };
     scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config, providerSettings: { type: 'simulated' } }, provider, {
       clock: (t) => clock.at(t),
       tickMs: Math.max(500, often(MINUTE)),
@@ -219,7 +229,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     );
 
     const samples: MinuteSample[] = [];
-    const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, lastStep));
+    const sampleNow = async () => samples.push(await sample(runtime, provider, host, clock, base, lastStep));
     const playStart = Date.now();
     clock.start(playStart);
     await host.startClock(playStart);
@@ -276,7 +286,7 @@ async function seedHistory(runtime: Runtime, opts: ScenarioOptions): Promise<voi
   }
 }
 
-async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHostClient, clock: ScenarioClock, step: Pick<MinuteSample, 'desired' | 'scalerDemand'>): Promise<MinuteSample> {
+async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHostClient, clock: ScenarioClock, base: number, step: Pick<MinuteSample, 'desired' | 'scalerDemand'>): Promise<MinuteSample> {
   const [records, listed, figures] = await Promise.all([runtime.store.servers.list(), provider.list(), host.read()]);
   let users = 0;
   let maxUtilization = 0;
@@ -294,7 +304,7 @@ async function sample(runtime: Runtime, provider: WatchedProvider, host: SimHost
     minute: clock.elapsed(Date.now()) / MINUTE,
     users,
     ready: ready.length,
-    provisioned: BASE_SERVERS + listed.filter((s) => s.status !== 'gone').length,
+    provisioned: base + listed.filter((s) => s.status !== 'gone').length,
     ...step,
     readyUtilization: ready.flatMap((r) => (utilization.has(r.url) ? [utilization.get(r.url)!] : [])),
     maxUtilization,

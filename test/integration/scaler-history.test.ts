@@ -37,9 +37,9 @@ describe('scaler demand history (real Redis)', () => {
     expect(returned).toEqual({ at: T0 + 5 * MINUTE, load: 200, byClass: { large: 50, standard: 10 } });
 
     expect(await history.read(T0, T0 + 10 * MINUTE)).toEqual([
-      { at: T0, load: 120.5, byClass: { large: 80 } },
-      { at: T0 + 5 * MINUTE, load: 200, byClass: { large: 50, standard: 10 } },
-      { at: T0 + 10 * MINUTE, load: 300, byClass: {} },
+      { at: T0, load: 120.5, byClass: { large: 80 }, spanMs: 5 * MINUTE },
+      { at: T0 + 5 * MINUTE, load: 200, byClass: { large: 50, standard: 10 }, spanMs: 5 * MINUTE },
+      { at: T0 + 10 * MINUTE, load: 300, byClass: {}, spanMs: 5 * MINUTE },
     ]);
     // Both ends included, on bucket starts.
     expect((await history.read(T0 + 1, T0 + 5 * MINUTE)).map((s) => s.at)).toEqual([T0 + 5 * MINUTE]);
@@ -53,7 +53,7 @@ describe('scaler demand history (real Redis)', () => {
     await history.record(T0 + MINUTE, { total: 100, byClass: { large: 70 } });
     await history.record(T0 + 2 * MINUTE, { total: 60, byClass: { large: 90, standard: 5 } });
     await history.record(T0 + 4 * MINUTE + 59_999, { total: 80, byClass: {} });
-    expect(await history.read(T0, T0 + 4 * MINUTE)).toEqual([{ at: T0, load: 100, byClass: { large: 90, standard: 5 } }]);
+    expect(await history.read(T0, T0 + 4 * MINUTE)).toEqual([{ at: T0, load: 100, byClass: { large: 90, standard: 5 }, spanMs: 5 * MINUTE }]);
     expect(await t.redis.zcard(key)).toBe(1);
   });
 

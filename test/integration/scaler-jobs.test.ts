@@ -136,7 +136,8 @@ describe('scaler jobs (BullMQ, real Redis)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(provider.creates).toBe(1);
     const [server] = await store.servers.list();
-    expect(server).toMatchObject({ id: 'fake-1', capacity: 500, sizeClass: 'standard', managedBy: 'fake', state: 'enabled', url: 'http://127.0.0.1:9/fake-1/bigbluebutton/api' });
+    // Online at once: its API answered the job's signed call.
+    expect(server).toMatchObject({ id: 'fake-1', capacity: 500, sizeClass: 'standard', managedBy: 'fake', state: 'enabled', health: 'online', url: 'http://127.0.0.1:9/fake-1/bigbluebutton/api' });
     const counts = jobs.counts().provision;
     expect(counts.registered).toBe(1);
     expect(counts.booting).toBeGreaterThanOrEqual(3);

@@ -198,8 +198,8 @@ describe('scaler reconcile step (real Redis)', () => {
     await setLoad(200);
     await a.reconciler.step(T0 + 6 * MINUTE);
     expect(await a.history.read(T0 - 1, T0 + 10 * MINUTE)).toEqual([
-      { at: T0, load: 120, byClass: {} },
-      { at: T0 + 5 * MINUTE, load: 200, byClass: {} },
+      { at: T0, load: 120, byClass: {}, spanMs: 5 * MINUTE },
+      { at: T0 + 5 * MINUTE, load: 200, byClass: {}, spanMs: 5 * MINUTE },
     ]);
 
     // A week later the weekly profile reads it back: the forecast holds last Monday's peak.

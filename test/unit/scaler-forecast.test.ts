@@ -43,6 +43,17 @@ describe('weekly profile', () => {
     expect(weeklyProfileSource(edges, settings).demand(from, to).total).toBe(20);
   });
 
+  it('counts a history bucket that began before the window: its peak may be at the window start', () => {
+    const bucket = 5 * MIN;
+    // Buckets of last week at 7:50, 7:55 (the peak, 500), 8:00 and 8:05 (100 each); a window from 7:58 holds the 7:55 bucket's end.
+    const buckets: LoadSample[] = [-10, -5, 0, 5].map((m) => ({ at: from - WEEK + m * MIN, load: m === -5 ? 500 : 100, spanMs: bucket }));
+    expect(weeklyProfileSource(buckets, settings).demand(from - 2 * MIN, from + 6 * MIN).total).toBe(500);
+    // From 8:00 on it is over; a bucket ending exactly at the window start is not in it.
+    expect(weeklyProfileSource(buckets, settings).demand(from, from + 6 * MIN).total).toBe(100);
+    // Instants (no span) keep the inclusive bounds.
+    expect(weeklyProfileSource([{ at: from - WEEK - 2 * MIN, load: 500 }], settings).demand(from - MIN, to).total).toBe(0);
+  });
+
   it('matches the wall clock across a daylight-saving change', () => {
     // Monday 2026-03-30 08:00 in Paris is 06:00 UTC; a week before (winter time) it was 07:00 UTC.
     const summer = Date.parse('2026-03-30T06:00:00Z');
