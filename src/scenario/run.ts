@@ -51,12 +51,12 @@ const SIZE_CLASS = 'large';
 const CORES = 16;
 const CAPACITY = 1000;
 /**
- * Servers of the minimum pool, there from the start and never removed: 4, or one per 2,500
+ * Servers of the minimum pool, there from the start and never removed: 4, or one per 2,000
  * users of the peak, as an operator keeps enough on through the night for the staff meetings
- * before the first bell (12 for 30,000 users: 3 % of the peak pool).
+ * before the first bell (15 for 30,000 users: 4 % of the peak pool).
  */
 export function minimumPool(peakUsers: number): number {
-  return Math.max(4, Math.ceil(peakUsers / 2500));
+  return Math.max(4, Math.ceil(peakUsers / 2000));
 }
 /** Joins refused by the capacity policy (the camera rule, a webinar's seats): the rule working, not a shortage. */
 const POLICY_KEYS = new Set(['maxParticipantsReached']);
@@ -100,9 +100,9 @@ export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: num
     scaleInUtilization: 0.65,
     // The operator's setting covers the boot and the first check that finds it answering.
     provisioningTime: `${Math.ceil(provisionDelayMs / 1000) + 60}s`,
+    reconcileInterval: '1m',
     // Ready by the time classes are created (up to 90 s before the bell) rather than 5 minutes early.
     leadTime: '2m',
-    reconcileInterval: '1m',
     minLifetime: '15m',
     cooldowns: { scaleInAfterScaleOut: '10m', scaleInAfterScaleIn: '1m' },
     maxConcurrent: { provisions: 600, drains: 400 },
@@ -154,9 +154,12 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   const secret = randomBytes(20).toString('hex');
   const log = createWriteStream(opts.logPath, { flags: 'w' });
   const logIO: CliIO = { stdout: (t) => void log.write(t), stderr: (t) => void log.write(t) };
-  // The gateway and the poller wait wall ms: their settings are taken at the slowest speed, the
-  // bell waves', when placements and polls matter most (elsewhere a reservation fades over more
-  // simulated minutes, and polls come further apart).
+  // The gateway and the poller wait wall ms, one figure for the whole morning: it is taken at the
+  // slowest speed, the bell waves', where placements happen and must see a reservation fade over
+  // 15 simulated minutes (any shorter wall figure fades it in the first slow minutes, while the
+  // pupils are still arriving, and servers fill past 100 %). Elsewhere the same wall time is more
+  // simulated time: a class placed at a bell holds its reservation's excess over its measured
+  // load (its roster over the pupils who came) until about the next bell.
   const slow = (ms: number) => acceleratedMs(ms, speeds.min);
   // The scaler's step and its jobs' checks, in wall ms: a simulated minute at the fastest speed, so at least that often.
   const often = (ms: number) => acceleratedMs(ms, speeds.max);
@@ -173,7 +176,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     AMPHI_RESERVATION_FADE_MS: String(Math.max(1000, slow(15 * MINUTE))),
     AMPHI_CREATE_GRACE_MS: String(slow(MINUTE)),
     // Every 30 simulated seconds in the waves (Scalelite polls every 60), at least every half
-    // second of real time between them (100 simulated seconds at 100×: the ends of the lessons are
+    // second of real time between them (50 simulated seconds at 100×: the ends of the lessons are
     // seen that much later); 400 servers polled more often would take the poller's whole core.
     AMPHI_POLL_INTERVAL_MS: String(Math.max(200, Math.min(500, slow(30_000)))),
     AMPHI_POLL_CONCURRENCY: '64',

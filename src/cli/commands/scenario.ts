@@ -58,7 +58,7 @@ pupils joining over the first minutes; webinars of 150 to 350 with one camera fr
 \`amphi gateway\` and \`amphi poller\` as their own processes, and the scaler role in this one with
 the simulated provider, which boots a simulated 16-core BBB server --provision-delay after it is
 asked. The traffic goes through the gateway's BBB API as an LMS and browsers would. The pool
-runs from 7:15, from its minimum (4 servers, or one per 2,500 users of the peak), so the scaler
+runs from 7:15, from its minimum (4 servers, or one per 2,000 users of the peak), so the scaler
 can have servers ready for the staff meetings at 7:35; those 15 minutes are paid for like the
 rest. The scaler's demand history holds the earlier Tuesdays' mornings (other seeds), as the
 servers' CPU would have shown them: its weekly profile learns from them. The clock runs fast
