@@ -49,6 +49,8 @@ describe('amphi scenario', () => {
       const asked = /^servers asked of the provider \(failed to boot\)\s+(\d+)/m.exec(stdout);
       expect(Number(asked?.[1])).toBeGreaterThan(0);
       expect(stdout).toMatch(/^joins entered \/ attempted\s+[1-9]\d* \/ \d+/m);
+      // --speed sets the clock's top speed.
+      expect(stdout).toMatch(/^speed of the clock: slowest \/ fastest\s+[\d.]+× \/ 200\.0× \(\d+ s planned\)/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -83,12 +83,12 @@ Options:
       --event-rate N         Where the timetable is dense (the bell waves), the clock slows
                              down so the traffic stays within N events (joins, audio, cameras,
                              creates, ends) a real second (default ${DEFAULT_EVENT_RATE}). The
-                             5 hours of a 30,000-user morning take about 7 minutes; the gateway,
-                             the poller and the scaler decide in simulated time throughout
+                             morning of 30,000 users then takes about 8.5 minutes
       --history-weeks N      Earlier mornings in the demand history (default 4; 0: none)
       --chart PATH           Where the chart goes (default scenario-morning.svg)
-      --log PATH             Where the gateway, the poller and the scaler log (default in the
-                             temporary directory)
+      --log PATH             Where the gateway and the poller log their warnings and the
+                             scaler each decision and job outcome (default in the temporary
+                             directory)
       --samples PATH         Also write each simulated minute's measurements there, one JSON
                              object a line (users, servers ready/paid/desired, each ready
                              server's utilization), for analysis
