@@ -99,6 +99,11 @@ export class Reconciler {
     return Math.floor(now / this.tickMs);
   }
 
+  /** A wall instant in the time the scaler decides in (the `clock` option; identity without one). */
+  timeOf(wall: number): number {
+    return this.opts.clock ? this.opts.clock(wall) : wall;
+  }
+
   /**
    * `dryRun`: decides the same way but changes nothing: no job enqueued, no demand recorded, no
    * last-scale time written (`amphi scaler --dry-run`); jobIds are all [].
@@ -107,7 +112,7 @@ export class Reconciler {
     const dryRun = opts.dryRun === true;
     const { store, jobs, provider, history, config } = this.opts;
     const tick = this.tickOf(now);
-    const clock = this.opts.clock ?? ((wall: number) => wall);
+    const clock = (wall: number) => this.timeOf(wall);
     const at = clock(now);
     const log: ReconcileLogRecord[] = [];
 

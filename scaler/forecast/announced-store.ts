@@ -24,8 +24,6 @@ export class AnnouncedStoreSource implements DemandSource {
     private readonly read: ReadAnnounced,
     private readonly settings: AnnouncedSettings,
     private readonly lookaheadMs: number,
-    /** The reconciler's clock, when it has one: refresh() is given wall instants, the forecast asks in that clock's time. */
-    private readonly clock: (now: number) => number = (now) => now,
     /**
      * The load weights learned from the servers' CPU (src/placement/cpu-load.ts rule 2), read
      * at each refresh; undefined (or none learned yet): `settings.weights`, the policy's.
@@ -36,13 +34,13 @@ export class AnnouncedStoreSource implements DemandSource {
   }
 
   /**
-   * Reads the announcements running at some instant of [now, now + lookahead] (in the clock's
-   * time). On failure
-   * the previous copy stays (announcements are known ahead, so it is still mostly right) and
-   * the error is thrown for the caller to log.
+   * Reads the announcements running at some instant of [now, now + lookahead], `now` in the
+   * time the scaler decides in (Reconciler.timeOf). On failure the previous copy stays
+   * (announcements are known ahead, so it is still mostly right) and the error is thrown for the
+   * caller to log.
    */
   async refresh(now: number): Promise<number> {
-    const [meetings, weights] = await Promise.all([this.read(this.clock(now), this.clock(now + this.lookaheadMs)), this.learned?.()]);
+    const [meetings, weights] = await Promise.all([this.read(now, now + this.lookaheadMs), this.learned?.()]);
     this.source = announcedMeetingsSource(
       meetings.map((m) => ({ startsAt: m.startsAt, ...(m.endsAt !== undefined && { endsAt: m.endsAt }), participants: m.participants, cameras: m.cameras })),
       { ...this.settings, weights: weights ?? this.settings.weights },

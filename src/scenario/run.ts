@@ -237,7 +237,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     clock.start(playStart);
     await host.startClock(playStart);
     const playing = driver.play(events);
-    const until = playStart + clock.real(WARM_UP + MORNING_MS);
+    const until = clock.wallAt(SCENARIO_START + MORNING_MS);
     let minute = 0;
     let nextProgress = Date.now();
     while (Date.now() < until) {
@@ -250,7 +250,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
         nextProgress += 10_000;
       }
       minute = Math.max(minute + 1, Math.floor(clock.elapsed(Date.now()) / MINUTE) + 1);
-      await sleep(Math.max(0, Math.min(playStart + clock.real(minute * MINUTE), until) - Date.now()));
+      await sleep(Math.max(0, Math.min(clock.wallAt(CLOCK_START + minute * MINUTE), until) - Date.now()));
     }
     await sampleNow();
     await driver.stop();

@@ -146,7 +146,7 @@ describe('AnnouncedStoreSource', () => {
   it('weighs the meetings with the weights learned from the servers’ CPU once there are some', async () => {
     const meetings = [{ startsAt: NOW, endsAt: NOW + HOUR, participants: 30, cameras: 15 }];
     let learned: LoadWeights | undefined = undefined;
-    const source = new AnnouncedStoreSource(async () => meetings, settings, HOUR, undefined, async () => learned);
+    const source = new AnnouncedStoreSource(async () => meetings, settings, HOUR, async () => learned);
     await source.refresh(NOW);
     expect(source.demand(NOW, NOW + HOUR).total).toBe(expectedMeetingLoad(30, 15));
     learned = { ...DEFAULT_LOAD_WEIGHTS, perStreamDelivered: 1 };

@@ -129,7 +129,7 @@ class AnnouncedReconciler extends Reconciler {
 
   override async step(now: number, opts?: Parameters<Reconciler['step']>[1]): Promise<ReconcileResult> {
     try {
-      await this.announced.refresh(now);
+      await this.announced.refresh(this.timeOf(now));
     } catch (err) {
       this.log?.({ event: 'scaler.announced-read-failed', err }, 'warn');
     }
@@ -182,7 +182,6 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
       defaultDurationMs: config.announced.defaultDuration,
     },
     forecastWindowMs(config) + config.reconcileInterval,
-    tuning.clock,
     () => store.polls.learnedWeights(prior),
   );
   const reconciler = new AnnouncedReconciler(
