@@ -9,8 +9,13 @@ import type { LoadSample } from './forecast/weekly-profile.js';
 const MINUTE_MS = 60_000;
 const WEEK_MS = 7 * 24 * 60 * MINUTE_MS;
 
-/** Five minutes: a tenth of a lesson, 2,016 samples a week. */
-export const DEFAULT_BUCKET_MS = 5 * MINUTE_MS;
+/**
+ * One minute, 10,080 samples a week. A bucket holds its peak for all of its span, so a coarser
+ * one would still show a lesson's full load minutes after its classes ended, and keep the pool
+ * from shrinking before the next, smaller wave is placed on every server. The forecast window's
+ * lead time, not the bucket, covers the ramp of pupils joining after their class is created.
+ */
+export const DEFAULT_BUCKET_MS = MINUTE_MS;
 /** Twice the weekly profile's default look-back (4 weeks). */
 export const DEFAULT_RETENTION_WEEKS = 8;
 

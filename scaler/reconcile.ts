@@ -11,6 +11,7 @@
 // orphan), and the role logs them.
 import type { ServerRecord } from '../src/state/types.js';
 import type { Store } from '../src/state/store.js';
+import { forecastWindowMs } from './config.js';
 import type { ScalerConfig } from './config.js';
 import { maxOfSources } from './forecast/demand.js';
 import type { DemandSource } from './forecast/demand.js';
@@ -25,7 +26,7 @@ import { reactiveDemand } from './estimator.js';
 import type { ScalerServer, ServerPhase } from './servers.js';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
-const DAY_MS = 24 * 3_600_000;
+const HOUR_MS = 3_600_000;
 const IN_FLIGHT = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
 
 /** A server the provider lists as ours that the pool does not hold and no provision job is creating. */
@@ -225,8 +226,14 @@ export class Reconciler {
   private async forecast(now: number): Promise<DemandSource> {
     const { config, history } = this.opts;
     const { weeks, percentile } = config.weeklyProfile;
-    // A day more than the weeks looked at: the window ahead and a daylight-saving hour fit in it.
-    const samples = await history.read(now - weeks * WEEK_MS - DAY_MS, now);
+    // Only the same time in each past week: the window ahead, widened by a daylight-saving hour
+    // either way (the profile matches wall-clock times) and the bucket that began before it.
+    const margin = HOUR_MS + history.bucketMs;
+    const span = forecastWindowMs(config);
+    const weekly = await Promise.all(
+      Array.from({ length: weeks }, (_, i) => history.read(now - (i + 1) * WEEK_MS - margin, now - (i + 1) * WEEK_MS + span + margin)),
+    );
+    const samples = weekly.flat();
     const settings = { weeks, percentile, timezone: config.schedule.timezone, holidays: config.schedule.holidays };
     return maxOfSources([scheduleSource(config.schedule), weeklyProfileSource(samples, settings), ...(this.opts.sources ?? [])]);
   }

@@ -101,8 +101,6 @@ export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: num
     // The operator's setting covers the boot and the first check that finds it answering.
     provisioningTime: `${Math.ceil(provisionDelayMs / 1000) + 60}s`,
     reconcileInterval: '1m',
-    // Ready by the time classes are created (up to 90 s before the bell) rather than 5 minutes early.
-    leadTime: '2m',
     minLifetime: '15m',
     cooldowns: { scaleInAfterScaleOut: '10m', scaleInAfterScaleIn: '1m' },
     maxConcurrent: { provisions: 600, drains: 400 },

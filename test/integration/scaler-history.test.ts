@@ -27,7 +27,7 @@ describe('scaler demand history (real Redis)', () => {
   });
 
   it('reads back what it recorded, one sample per bucket at the bucket start, oldest first', async () => {
-    const history = new DemandHistory(t.redis, key);
+    const history = new DemandHistory(t.redis, key, { bucketMs: 5 * MINUTE });
     expect(key.startsWith(t.prefix)).toBe(true);
     expect(await history.read(0, Infinity)).toEqual([]);
 
@@ -49,7 +49,7 @@ describe('scaler demand history (real Redis)', () => {
   });
 
   it('keeps the maximum within a bucket, the total and each class on its own', async () => {
-    const history = new DemandHistory(t.redis, key);
+    const history = new DemandHistory(t.redis, key, { bucketMs: 5 * MINUTE });
     await history.record(T0 + MINUTE, { total: 100, byClass: { large: 70 } });
     await history.record(T0 + 2 * MINUTE, { total: 60, byClass: { large: 90, standard: 5 } });
     await history.record(T0 + 4 * MINUTE + 59_999, { total: 80, byClass: {} });
@@ -61,7 +61,7 @@ describe('scaler demand history (real Redis)', () => {
     // Four connections, as four scaler replicas; 200 samples in one bucket, in shuffled order.
     const clients = [t.redis, ...Array.from({ length: 3 }, () => createRedis(t.url))];
     extra.push(...clients.slice(1));
-    const replicas = clients.map((r) => new DemandHistory(r, key));
+    const replicas = clients.map((r) => new DemandHistory(r, key, { bucketMs: 5 * MINUTE }));
     const loads = Array.from({ length: 200 }, (_, i) => (i * 7919) % 200); // a permutation of 0..199
     await Promise.all(
       loads.map((load, i) =>
@@ -78,7 +78,7 @@ describe('scaler demand history (real Redis)', () => {
   });
 
   it('trims the samples older than the retention when it writes', async () => {
-    const history = new DemandHistory(t.redis, key, { retentionWeeks: 2 });
+    const history = new DemandHistory(t.redis, key, { bucketMs: 5 * MINUTE, retentionWeeks: 2 });
     await history.record(T0 - 5 * MINUTE, { total: 1, byClass: {} });
     await history.record(T0, { total: 2, byClass: {} });
     await history.record(T0 + WEEK, { total: 3, byClass: {} });
@@ -95,6 +95,21 @@ describe('scaler demand history (real Redis)', () => {
     const ttl = await t.redis.pttl(key);
     expect(ttl).toBeGreaterThan(2 * WEEK - MINUTE);
     expect(ttl).toBeLessThanOrEqual(2 * WEEK);
+  });
+
+  it('keeps a minute by default: the end of a lesson is not hidden under the peak before it', async () => {
+    const history = new DemandHistory(t.redis, key);
+    expect(history.bucketMs).toBe(MINUTE);
+    // Classes until 11:56:30, the next wave's first creates from 11:58.
+    await history.record(T0 + 56 * MINUTE, { total: 300, byClass: {} });
+    await history.record(T0 + 56 * MINUTE + 40_000, { total: 20, byClass: {} });
+    await history.record(T0 + 57 * MINUTE + 10_000, { total: 10, byClass: {} });
+    await history.record(T0 + 58 * MINUTE, { total: 120, byClass: {} });
+    expect((await history.read(T0 + 57 * MINUTE, Infinity)).map((s) => [s.at - T0, s.load, s.spanMs])).toEqual([
+      [57 * MINUTE, 10, MINUTE],
+      [58 * MINUTE, 120, MINUTE],
+    ]);
+    expect((await history.read(T0, T0 + 56 * MINUTE)).map((s) => s.load)).toEqual([300]);
   });
 
   it('refuses what is not a demand', async () => {
@@ -119,12 +134,12 @@ describe('scaler demand history (real Redis)', () => {
     const peaks = [90, 120, 140, 100];
     const paris = (date: string, time: string, offset = '+01:00') => Date.parse(`${date}T${time}:00${offset}`);
     for (const [i, date] of mondays.entries()) {
-      // A morning every five minutes from 7:00 to 9:00, quiet but for the 8:05 bucket.
+      // A morning every five minutes from 7:00 to 9:00, quiet but for 8:06.
       for (let m = 0; m <= 120; m += 5) {
         const at = paris(date, '07:00') + m * MINUTE;
         await history.record(at, { total: 20, byClass: {} });
       }
-      // The peak of the 8:05 bucket comes first; the lower sample after it does not replace it.
+      // The peak at 8:06, then a lower sample at 8:08 in the window too: the window holds the peak.
       await history.record(paris(date, '08:06'), { total: peaks[i]!, byClass: {} });
       await history.record(paris(date, '08:08'), { total: peaks[i]! - 30, byClass: {} });
       // 7:05 local is 6:05 UTC, which a profile shifting UTC instants by whole weeks would mistake
@@ -140,7 +155,7 @@ describe('scaler demand history (real Redis)', () => {
     expect(from).toBe(Date.parse('2025-03-31T06:00:00Z'));
     // Read enough for four weeks back, with an hour's slack for daylight saving.
     const samples = await history.read(from - weeklyProfile.weeks * WEEK - 60 * MINUTE, to);
-    expect(samples.length).toBe(4 * 25); // 7:00 to 9:00 every five minutes, four Mondays
+    expect(samples.length).toBe(4 * 27); // 7:00 to 9:00 every five minutes and 8:06, 8:08 (minute buckets), four Mondays
 
     const profile = (percentile: number) =>
       weeklyProfileSource(samples, { weeks: weeklyProfile.weeks, percentile, timezone: schedule.timezone, holidays: schedule.holidays });

@@ -193,18 +193,48 @@ describe('scaler reconcile step (real Redis)', () => {
 
     await setLoad(120);
     await a.reconciler.step(T0);
+    // Same minute: the bucket keeps its peak.
     await setLoad(80);
-    await a.reconciler.step(T0 + 5 * MINUTE);
+    await a.reconciler.step(T0 + 30_000);
     await setLoad(200);
     await a.reconciler.step(T0 + 6 * MINUTE);
     expect(await a.history.read(T0 - 1, T0 + 10 * MINUTE)).toEqual([
-      { at: T0, load: 120, byClass: {}, spanMs: 5 * MINUTE },
-      { at: T0 + 5 * MINUTE, load: 200, byClass: {}, spanMs: 5 * MINUTE },
+      { at: T0, load: 120, byClass: {}, spanMs: MINUTE },
+      { at: T0 + 6 * MINUTE, load: 200, byClass: {}, spanMs: MINUTE },
     ]);
 
     // A week later the weekly profile reads it back: the forecast holds last Monday's peak.
     const r = await a.reconciler.step(T0 + 7 * 24 * 60 * MINUTE);
     expect(r.plan.forecast).toMatchObject({ total: 200, source: 'weekly profile' });
+  });
+
+  it('at the end of a lesson, shrinks to the next, smaller wave before its meetings are created (minute history)', async () => {
+    setup('reconcile-lesson-end');
+    const provider = new MemoryCloud();
+    const cfg = config(); // 70 % target, 60 % to scale in, 6 min to boot, 5 min lead: a 12-minute window
+    const end = T0 + 3 * 60 * MINUTE; // the lesson's classes end by then; the next wave is created from end + 90 s
+    for (let i = 1; i <= 6; i++) await addServer(`s${i}`, 'fake', end - 2 * 60 * MINUTE);
+    const a = replica(provider, cfg);
+    // Last week, minute by minute: the lesson at 2,000 units until end − 1 min, then the next wave's 500.
+    for (let m = -20; m <= 30; m++) await a.history.record(end - 7 * 24 * 60 * MINUTE + m * MINUTE, { total: m < 0 ? 2000 : 500, byClass: {} });
+    const measure = async (load: number, at: number) => {
+      clock = at;
+      for (let i = 1; i <= 6; i++) await t.redis.hset(store.ctx.keys.server(`s${i}`), { measuredLoad: String(load), polledAt: String(at) });
+    };
+
+    // Three minutes before the end the lesson still fills the window: nothing goes.
+    await measure(330, end - 3 * MINUTE);
+    const before = await a.reconciler.step(end - 3 * MINUTE);
+    expect(before.plan.forecast.total).toBe(2000);
+    expect(before.plan.actions).toEqual([]);
+
+    // The classes ended: the window holds only the next wave (500 ÷ 0.6 = 2 servers of 500 units
+    // kept), so 4 servers are cordoned before its meetings are placed on them. A history of
+    // five-minute buckets would still show the lesson's 2,000 until the bucket of the end is over.
+    await measure(0, end);
+    const after = await a.reconciler.step(end);
+    expect(after.plan.forecast).toMatchObject({ total: 500, source: 'weekly profile' });
+    expect(after.plan.actions.filter((x) => x.type === 'cordon')).toHaveLength(4);
   });
 
   it('reports the provider servers the pool does not hold and no provision job is creating', async () => {
