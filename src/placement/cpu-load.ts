@@ -11,6 +11,10 @@
 //
 //    fresh: sampled by one of the last CPU_FRESH_INTERVALS polls. The model is kept as a floor:
 //    CPU lags a meeting that just started, and a server that under-reports must not look empty.
+//    The CPU lags a meeting that ended too: a reading is the average since the previous sample,
+//    so when the model load fell since the previous poll, the reading is scaled by what is left
+//    of it (cpuNow) — a server whose classes all ended is empty now, not busy for one more poll
+//    interval. A rise is never scaled up: the model floor covers the new meetings.
 //    Each meeting's measured load is scaled by the same ratio (measuredLoad / model load), so
 //    what the polls measured of a meeting keeps summing to the server's measured load and its
 //    reservation fades against its share of the CPU, not against the model's smaller figure.
@@ -30,6 +34,16 @@ export const CPU_FRESH_INTERVALS = 3;
 export function measuredServerLoad(modelLoad: number, capacity: number, cpu: number | undefined): number {
   if (cpu === undefined || !Number.isFinite(cpu)) return modelLoad;
   return Math.max(modelLoad, Math.min(1, Math.max(0, cpu)) * capacity);
+}
+
+/**
+ * The utilization brought to now: `cpu` averages the interval since the previous poll, whose
+ * model load was `modelBefore`; meetings that ended since are gone from `modelNow` and should
+ * be from the CPU too. Unchanged when the model load did not fall or nothing was known before.
+ */
+export function cpuNow(cpu: number, modelNow: number, modelBefore: number | undefined): number {
+  if (modelBefore === undefined || !(modelBefore > 0) || !(modelNow < modelBefore)) return cpu;
+  return cpu * (Math.max(0, modelNow) / modelBefore);
 }
 
 /** The utilization when it was sampled within `freshMs` of `now`, else undefined. */

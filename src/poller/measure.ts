@@ -5,7 +5,7 @@
 import type { MeetingInfo } from '../bbb/types.js';
 import { DEFAULT_LOAD_WEIGHTS, meetingLoad, streamsDelivered } from '../placement/load-model.js';
 import type { LoadWeights, MeetingCounts } from '../placement/load-model.js';
-import { measuredServerLoad, meetingScale } from '../placement/cpu-load.js';
+import { cpuNow, measuredServerLoad, meetingScale } from '../placement/cpu-load.js';
 import { limitsFromMetadata } from '../policy/meeting-metadata.js';
 import { meetingRef } from '../state/keys.js';
 import { fromUpstreamId } from '../state/namespace.js';
@@ -118,11 +118,11 @@ export function measureServer(
  * server's measured load is max(model load, cpu × capacity) when `cpu` (fresh, 0..1) is known,
  * and every meeting's measured load is scaled by the same ratio, so that they still add up to
  * it and a young meeting's reservation fades against its share of the CPU. `modelLoad` keeps
- * the model's own figure.
+ * the model's own figure; `modelBefore` is the previous poll's, which the CPU reading spans.
  */
-export function withCpu(measured: MeasuredServer, capacity: number, cpu: number | undefined): MeasuredServer & { modelLoad: number } {
+export function withCpu(measured: MeasuredServer, capacity: number, cpu: number | undefined, modelBefore?: number): MeasuredServer & { modelLoad: number } {
   const modelLoad = measured.totals.measuredLoad;
-  const load = measuredServerLoad(modelLoad, capacity, cpu);
+  const load = measuredServerLoad(modelLoad, capacity, cpu === undefined ? undefined : cpuNow(cpu, modelLoad, modelBefore));
   const scale = meetingScale(modelLoad, load);
   if (scale === 1 && load === modelLoad) return { ...measured, modelLoad };
   return {

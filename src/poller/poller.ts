@@ -451,7 +451,7 @@ export class Poller {
       const policy = this.opts.policy?.();
       const reading = await cpuRead;
       const { cpu, fields: cpuFields, error: cpuError } = this.cpuOf(server, reading);
-      const { totals, meetings, modelLoad } = withCpu(measureServer(infos, tenants, weights), server.capacity, cpu);
+      const { totals, meetings, modelLoad } = withCpu(measureServer(infos, tenants, weights), server.capacity, cpu, server.modelLoad);
       const overCurveCount = policy ? this.flagOverCurve(server.id, meetings, policy) : 0;
       const applied = await store.polls.success(server.id, { ...totals, overCurve: overCurveCount, modelLoad, ...cpuFields }, meetings, opts, askedAt);
       stats.repinned += applied.repinned;

@@ -263,6 +263,31 @@ describe('poller reads servers’ CPU (real Redis, simulated servers)', () => {
     expect(after.at).toBe(now);
   });
 
+  it('a server whose meetings ended since the last poll measures empty, though its CPU averaged them over the interval', async () => {
+    const [sim] = sims as [SimServer];
+    await store.servers.add({ id: 'busy', url: sim.apiUrl, secret: sim.secret, capacity: 500, metricsUrl: `${sim.baseUrl}/metrics` });
+    await classWithCameras(sim, 'class');
+    const truth = sim.load() / 100;
+    const results = new Map<string, ServerPollResult>();
+    const p = poller({ onServer: (r) => results.set(r.server, r) });
+    await p.pollOnce();
+    now += 5000;
+    simNow += 5000;
+    await p.pollOnce();
+    expect((await store.servers.get('busy'))!.measuredLoad).toBeCloseTo(truth * 500, 0);
+
+    // The class ends halfway through the next interval: the CPU reading averages half of it.
+    simNow += 2500;
+    await new BbbClient({ apiUrl: sim.apiUrl, secret: sim.secret }).end('class');
+    simNow += 2500;
+    now += 5000;
+    await p.pollOnce();
+    expect(results.get('busy')?.cpu).toBeCloseTo(truth / 2, 3);
+    const after = (await store.servers.get('busy'))!;
+    expect(after.modelLoad).toBe(0);
+    expect(after.measuredLoad).toBe(0);
+  });
+
   it('a failed or malformed scrape leaves the CPU unknown and never fails the poll; a stale reading is cleared', async () => {
     const [heavy, other, third] = sims as [SimServer, SimServer, SimServer];
     await store.servers.add({ id: 'heavy', url: heavy.apiUrl, secret: heavy.secret, capacity: 500, metricsUrl: `${heavy.baseUrl}/metrics` });

@@ -1,7 +1,7 @@
 // The node_exporter CPU reading (poller/node-cpu.ts), the measured-load rule
 // (placement/cpu-load.ts rule 1), the simulator's counters (sim-metrics.ts).
 import { describe, expect, it } from 'vitest';
-import { freshCpu, measuredServerLoad, meetingScale } from '../../src/placement/cpu-load.js';
+import { cpuNow, freshCpu, measuredServerLoad, meetingScale } from '../../src/placement/cpu-load.js';
 import { withCpu } from '../../src/poller/measure.js';
 import { cpuUtilization, decodeCpuSample, encodeCpuSample, parseLabels, parseNodeCpu, readCpu } from '../../src/poller/node-cpu.js';
 import { NodeCpuCounters } from '../../src/simulator/sim-metrics.js';
@@ -144,6 +144,33 @@ describe('measured load from CPU (placement/cpu-load.ts rule 1)', () => {
     expect(freshCpu(0.5, 1000, 16_000, 15_000)).toBe(0.5);
     expect(freshCpu(0.5, 1000, 16_001, 15_000)).toBeUndefined();
     expect(freshCpu(undefined, 1000, 1000, 15_000)).toBeUndefined();
+  });
+
+  it('brings a reading to now when meetings ended over its interval, never up', () => {
+    // Half the model load left since the previous poll: half the reading is still there.
+    expect(cpuNow(0.8, 300, 600)).toBeCloseTo(0.4, 9);
+    // Every meeting ended: nothing is left of the reading, whatever the average says.
+    expect(cpuNow(0.8, 0, 600)).toBe(0);
+    // A rise, the same load, nothing known before, an empty server before: unchanged.
+    expect(cpuNow(0.3, 600, 300)).toBe(0.3);
+    expect(cpuNow(0.3, 300, 300)).toBe(0.3);
+    expect(cpuNow(0.3, 300, undefined)).toBe(0.3);
+    expect(cpuNow(0.3, 0, 0)).toBe(0.3);
+    // A server busy with no meeting in the model (recordings being processed) keeps its reading.
+    expect(measuredServerLoad(0, 500, cpuNow(0.6, 0, 0))).toBe(300);
+  });
+
+  it('a server whose classes ended since the last poll measures empty, not busy for one more interval', () => {
+    const meeting = (load: number): PolledMeeting =>
+      ({ tenant: 't', meetingID: `m${load}`, upstreamID: `m${load}`, createTime: 0, measuredLoad: load, info: {} }) as unknown as PolledMeeting;
+    const totals = { meetings: 1, participants: 0, voice: 0, videos: 0, streamsDelivered: 0, measuredLoad: 40 };
+    // The previous poll saw 400 units of model load; one small meeting is left; the CPU over the
+    // interval averaged 70 % (the classes ran most of it).
+    const out = withCpu({ totals, meetings: [meeting(40)] }, 1000, 0.7, 400);
+    expect(out.totals.measuredLoad).toBeCloseTo(70, 9);
+    expect(out.modelLoad).toBe(40);
+    // Without the previous figure, the average is taken as now.
+    expect(withCpu({ totals, meetings: [meeting(40)] }, 1000, 0.7).totals.measuredLoad).toBe(700);
   });
 
   it('scales each meeting so they add up to the measured load', () => {
