@@ -259,14 +259,21 @@ export class MeetingDirectory {
   }
 
   /**
-   * An end was sent: the meeting reads as ended (as BBB shows it until it is destroyed) and
-   * the next poll that no longer finds it forgets it, without waiting for the create grace.
+   * An end was sent and `server` took it: the meeting reads as ended (as BBB shows it until it
+   * is destroyed) and the next poll that no longer finds it forgets it, without waiting for the
+   * create grace. Its load, participants and reservation leave the server's figures at once
+   * (commands/end-meeting.lua). False when the meeting is not on `server` or already ended.
    */
-  async markEnded(tenant: string, meetingID: string, info: MeetingInfo | undefined): Promise<void> {
-    const key = this.ctx.keys.meeting(meetingRef(tenant, meetingID));
-    const fields: Record<string, string> = { endedAt: String(this.ctx.now()) };
-    if (info) fields.info = JSON.stringify(info);
-    await this.ctx.redis.hset(key, fields);
+  async markEnded(tenant: string, meetingID: string, server: string, info: MeetingInfo | undefined): Promise<boolean> {
+    const { keys } = this.ctx;
+    const ref = meetingRef(tenant, meetingID);
+    const marked = await runScript(this.ctx.redis, 'end-meeting', [keys.meeting(ref), keys.reservations(server), keys.server(server)], [
+      ref,
+      server,
+      this.ctx.now(),
+      info ? JSON.stringify(info) : '',
+    ]);
+    return marked === 1;
   }
 
   /** Forgets the placement if it is still on `server` (ended, or its create failed). */

@@ -13,6 +13,7 @@ export type ScriptName =
   | 'apply-poll'
   | 'poll-failed'
   | 'forget-meeting'
+  | 'end-meeting'
   | 'hold-lock'
   | 'release-lock'
   | 'count-join'

@@ -286,11 +286,47 @@ describe('state store (real Redis)', () => {
     await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits });
     await store.polls.success('s00', { ...TOTALS, meetings: 1, participants: 3 }, [polled('default', 'm1', 3, ['a', 'b', 'c'])], thresholds, clock);
     await countJoin(store, 'default', 'm1', { userID: 'late' });
-    await store.meetings.markEnded('default', 'm1', undefined);
+    await store.meetings.markEnded('default', 'm1', 's00', undefined);
     expect(await countJoin(store, 'default', 'm1', { userID: 'x' })).toBeUndefined();
     // Created again (the create found the old record, its server answered a fresh meeting).
     await store.meetings.markRunning('default', 'm1', { info: infoOf('m1'), limits });
     expect(await countJoin(store, 'default', 'm1', { userID: 'a' })).toMatchObject({ participants: 0, cameras: 0, pendingOthers: 0, rejoin: false });
+  });
+
+  it('an end takes the meeting out of its server at once (load, participants, reservation), once, and only on its own server', async () => {
+    await addServers(2, 500);
+    for (const [meetingID, need] of [['gone', 100], ['stays', 50]] as const) {
+      expect(await store.meetings.place({ tenant: 'default', meetingID, upstreamID: meetingID, need, candidates: ['s00'], sampled: 1, fadeMs: FADE })).toMatchObject({ server: 's00' });
+    }
+    const meetings = [
+      { ...polled('default', 'gone', 20), measuredLoad: 40 },
+      { ...polled('default', 'stays', 10), measuredLoad: 20 },
+    ];
+    await store.polls.success('s00', { ...TOTALS, meetings: 2, participants: 30, measuredLoad: 60 }, meetings, thresholds, clock);
+    const s00 = async () => {
+      const { servers, views } = await store.snapshot(FADE);
+      const record = servers.find((x) => x.id === 's00')!;
+      return { measuredLoad: record.measuredLoad, participants: record.participants, load: views.find((v) => v.id === 's00')!.load };
+    };
+    // Measured 60, and what the two still reserve beyond it: (100 − 40) + (50 − 20).
+    expect(await s00()).toEqual({ measuredLoad: 60, participants: 30, load: 150 });
+
+    expect(await store.meetings.markEnded('default', 'gone', 's01', undefined)).toBe(false);
+    expect(await s00()).toEqual({ measuredLoad: 60, participants: 30, load: 150 });
+    expect(await store.meetings.markEnded('default', 'gone', 's00', undefined)).toBe(true);
+    // Without it: its 40 units and 20 participants gone, its reservation too; the other's stays.
+    expect(await s00()).toEqual({ measuredLoad: 20, participants: 10, load: 50 });
+    expect((await store.meetings.get('default', 'gone'))?.status).toBeDefined();
+    expect(await t.redis.hexists(store.ctx.keys.meeting('default:gone'), 'endedAt')).toBe(1);
+    // A second end (a retry, another gateway) takes nothing more.
+    expect(await store.meetings.markEnded('default', 'gone', 's00', undefined)).toBe(false);
+    expect(await s00()).toEqual({ measuredLoad: 20, participants: 10, load: 50 });
+
+    // The next poll no longer finds it: forgotten, and the server's figures are the poll's.
+    clock += 1000;
+    await store.polls.success('s00', { ...TOTALS, meetings: 1, participants: 10, measuredLoad: 22 }, [{ ...meetings[1]!, measuredLoad: 22 }], thresholds, clock);
+    expect(await store.meetings.get('default', 'gone')).toBeUndefined();
+    expect((await s00()).measuredLoad).toBe(22);
   });
 
   it('keeps a live read over a poll asked before it, and takes a poll asked after it', async () => {

@@ -65,7 +65,7 @@ describe('tenant sizes (real Redis)', () => {
     await poll({ 'default:room': [31, 2] });
     await poll({ 'default:room': [20, 5] }); // people left, cameras came on: each peak on its own
     expect(await hash('default:room')).toMatchObject({ participants: '20', cameras: '5', peakParticipants: '31', peakCameras: '5' });
-    await store.meetings.markEnded('default', 'room', undefined);
+    await store.meetings.markEnded('default', 'room', 's00', undefined);
     clock += 1000;
     expect((await poll({})).forgotten).toBe(1);
     expect(await sizes('default')).toEqual([`31|5|auto|${clock}`]);
@@ -102,7 +102,7 @@ describe('tenant sizes (real Redis)', () => {
     await poll({ 'default:room': [8, 1] });
     // A duplicate create changes nothing of it.
     await store.meetings.markRunning('default', 'room');
-    await store.meetings.markEnded('default', 'room', undefined);
+    await store.meetings.markEnded('default', 'room', 's00', undefined);
     await poll({});
     expect(await sizes('default')).toEqual([`8|1|auto|${clock}`]);
   });
@@ -112,7 +112,7 @@ describe('tenant sizes (real Redis)', () => {
     await t.redis.rpush(key, ...Array.from({ length: TENANT_SIZE_SAMPLES }, (_, i) => `${i + 1}|0|auto|1`));
     await create('default', 'room', 'tenant');
     await poll({ 'default:room': [33, 4] });
-    await store.meetings.markEnded('default', 'room', undefined);
+    await store.meetings.markEnded('default', 'room', 's00', undefined);
     await poll({});
     const entries = await sizes('default');
     expect(entries).toHaveLength(TENANT_SIZE_SAMPLES);

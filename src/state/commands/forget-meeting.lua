@@ -6,6 +6,8 @@ KEYS[5] inside set  KEYS[6] pending-joins zset  KEYS[7] tenant-meetings set  KEY
 KEYS[9] server hash (its reservation sums, see place-meeting.lua)
 ARGV[1] ref  ARGV[2] serverId  ARGV[3] meetingID
 ]]
+--@include release-reservation
+
 if redis.call('HGET', KEYS[1], 'server') ~= ARGV[2] then return 0 end
 -- Its pending joins no longer count against the tenant either (entries: meetingID,member).
 local pending = redis.call('ZRANGE', KEYS[6], 0, -1)
@@ -16,23 +18,6 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('SREM', KEYS[7], ARGV[1])
 
--- Its reservation leaves the server's sums if it was counted in them (reservations.ts
--- removeReservation); the last one leaves none, without the additions' rounding.
-local entry = redis.call('HGET', KEYS[4], ARGV[1])
-if entry then
-  redis.call('HDEL', KEYS[4], ARGV[1])
-  local r, t, m, counted = string.match(entry, '^([^|]*)|([^|]*)|([^|]*)|?([^|]*)$')
-  if redis.call('HLEN', KEYS[4]) == 0 then
-    redis.call('HDEL', KEYS[9], 'resvReserved', 'resvReservedAt', 'resvMeasured', 'resvUntil')
-  elseif counted == '1' then
-    local s = redis.call('HMGET', KEYS[9], 'resvReserved', 'resvReservedAt', 'resvMeasured')
-    -- No sums means no server hash to write to (the server was removed meanwhile).
-    if s[1] then
-      r, t, m = tonumber(r), tonumber(t), tonumber(m)
-      redis.call('HSET', KEYS[9], 'resvReserved', string.format('%.17g', tonumber(s[1]) - r),
-        'resvReservedAt', string.format('%.17g', tonumber(s[2]) - r * t),
-        'resvMeasured', string.format('%.17g', tonumber(s[3]) - m))
-    end
-  end
-end
+-- Its reservation leaves the server's sums.
+releaseReservation(KEYS[4], KEYS[9], ARGV[1])
 return 1

@@ -74,7 +74,7 @@ export async function end(gw: Gateway, call: Call): Promise<Answer> {
   if (!found) return xml(renderFailed(BBB_ERRORS.notFound), 'notFound');
   try {
     await gw.pool.client(found.server).call('end', forwardParams(params, toUpstreamId(call.tenant.name, found.meeting.meetingID)));
-    await gw.store.meetings.markEnded(call.tenant.name, found.meeting.meetingID, endedInfo(found.meeting.info, Date.now()));
+    await gw.store.meetings.markEnded(call.tenant.name, found.meeting.meetingID, found.server.id, endedInfo(found.meeting.info, Date.now()));
     gw.liveReads.forget(found.meeting.ref);
     gw.meetingLists.invalidate(call.tenant.name);
     return xml(renderEnd());
