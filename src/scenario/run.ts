@@ -32,7 +32,7 @@ import { generateMorning, MORNING_MS } from './morning.js';
 import { renderChart } from './chart.js';
 import { SimHostClient } from './sim-host.js';
 import { stopChild } from './stop-child.js';
-import { acceleratedMs, ScenarioClock, speedProfile } from './time.js';
+import { acceleratedMs, clockWeight, ScenarioClock, speedProfile } from './time.js';
 import { cpuTimeline } from './truth.js';
 
 const HOST = '127.0.0.1';
@@ -144,7 +144,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     CLOCK_START,
     speedProfile(
       events.map((e) => WARM_UP + e.at),
-      { maxSpeed: opts.maxSpeed, eventsPerSecond: opts.eventsPerSecond, lengthMs: WARM_UP + MORNING_MS },
+      { maxSpeed: opts.maxSpeed, eventsPerSecond: opts.eventsPerSecond, lengthMs: WARM_UP + MORNING_MS, weights: events.map(clockWeight) },
     ),
   );
   const speeds = { ...clock.speedRange, plannedMs: clock.real(WARM_UP + MORNING_MS) };

@@ -10,6 +10,8 @@
 // profile. The gateway and the poller run on the wall clock with settings in real ms, chosen by
 // the scenario from the profile (src/scenario/run.ts). Pure.
 
+import type { TrafficEvent } from '../traffic/model.js';
+
 /** From simulated offset `from` (ms after the start) on, the clock runs at `speed` simulated ms per real ms. */
 export interface SpeedSegment {
   from: number;
@@ -122,22 +124,24 @@ export interface SpeedProfileOptions {
   lengthMs: number;
   /** The step the density is counted in (ms). Default one minute. */
   stepMs?: number;
+  /** How many events each entry of `at` counts for (same order; default 1 each). */
+  weights?: readonly number[];
 }
 
 /**
  * The speeds for a timetable: each step as fast as `maxSpeed` allows while it plays at most
- * `eventsPerSecond` events a real second. `at`: each event's simulated offset (ms). Equal
- * neighbours merge into one segment.
+ * `eventsPerSecond` events a real second. `at`: each event's simulated offset (ms), counted
+ * `weights[i]` times. Equal neighbours merge into one segment.
  */
 export function speedProfile(at: readonly number[], opts: SpeedProfileOptions): SpeedSegment[] {
   if (!(opts.maxSpeed > 0) || !(opts.eventsPerSecond > 0)) throw new RangeError('maxSpeed and eventsPerSecond must be positive');
   const step = opts.stepMs ?? 60_000;
   const steps = Math.max(1, Math.ceil(opts.lengthMs / step));
   const counts = new Array<number>(steps).fill(0);
-  for (const t of at) {
+  at.forEach((t, k) => {
     const i = Math.floor(t / step);
-    if (i >= 0 && i < steps) counts[i]!++;
-  }
+    if (i >= 0 && i < steps) counts[i]! += opts.weights?.[k] ?? 1;
+  });
   const segments: SpeedSegment[] = [];
   for (let i = 0; i < steps; i++) {
     // A step of `step` simulated ms holding n events takes n / rate real seconds at least.
@@ -147,6 +151,20 @@ export function speedProfile(at: readonly number[], opts: SpeedProfileOptions): 
     segments.push({ from: i * step, speed });
   }
   return segments;
+}
+
+/**
+ * What one `end` counts for in the clock's event rate. An end takes a whole class out at once:
+ * at 100× the poller's round and the scaler's step would span minutes of the lesson's end, and
+ * the pool would still look full when the next, smaller wave is created (at noon its classes
+ * landed on servers the scaler was about to drain). Counted this way, the ends of a lesson play
+ * at about 20×.
+ */
+export const END_WEIGHT = 8;
+
+/** How many events a traffic event counts for in speedProfile's rate. */
+export function clockWeight(e: Pick<TrafficEvent, 'kind'>): number {
+  return e.kind === 'end' ? END_WEIGHT : 1;
 }
 
 /** A simulated duration as whole wall ms at `speed`, at least 1 (what settings and timers take). */

@@ -4,7 +4,7 @@ import { renderChart } from '../../src/scenario/chart.js';
 import { clairvoyantServers, grade, percentile } from '../../src/scenario/grade.js';
 import type { MinuteSample } from '../../src/scenario/grade.js';
 import { generateMorning, MORNING_MS } from '../../src/scenario/morning.js';
-import { ScenarioClock, speedProfile } from '../../src/scenario/time.js';
+import { clockWeight, ScenarioClock, speedProfile } from '../../src/scenario/time.js';
 import { cpuTimeline } from '../../src/scenario/truth.js';
 import { meetingLoad } from '../../src/simulator/load.js';
 import { emptyCounters } from '../../src/traffic/driver.js';
@@ -212,15 +212,34 @@ describe('accelerated time', () => {
     ]);
   });
 
+  it('counts each event for its weight: an end that takes a class out counts for several', () => {
+    // 300 ends in minute 2: 300 events allow 100×, counted 8 times each they play at 20×.
+    const at = Array.from({ length: 300 }, (_, i) => 2 * MINUTE + i * 200);
+    expect(speedProfile(at, { maxSpeed: 100, eventsPerSecond: 800, lengthMs: 5 * MINUTE })).toEqual([{ from: 0, speed: 100 }]);
+    const weighted = speedProfile(at, { maxSpeed: 100, eventsPerSecond: 800, lengthMs: 5 * MINUTE, weights: at.map(() => 8) });
+    expect(weighted).toEqual([
+      { from: 0, speed: 100 },
+      { from: 2 * MINUTE, speed: 20 },
+      { from: 3 * MINUTE, speed: 100 },
+    ]);
+    expect(clockWeight({ kind: 'end' })).toBe(8);
+    expect(clockWeight({ kind: 'join' })).toBe(1);
+  });
+
   it('plays a 30,000-user morning within the 10 minutes the run may take, every minute within the event rate', () => {
     const { events } = generateMorning({ peakUsers: 30_000 }, seededRandom(1));
-    const at = events.filter((e) => e.at < MORNING_MS).map((e) => e.at);
-    const clock = new ScenarioClock(0, speedProfile(at, { maxSpeed: 100, eventsPerSecond: 800, lengthMs: MORNING_MS }));
-    expect(clock.real(MORNING_MS)).toBeLessThan(9 * 60_000);
+    const played = events.filter((e) => e.at < MORNING_MS);
+    const at = played.map((e) => e.at);
+    const weights = played.map(clockWeight);
+    const clock = new ScenarioClock(0, speedProfile(at, { maxSpeed: 100, eventsPerSecond: 800, lengthMs: MORNING_MS, weights }));
+    expect(clock.real(MORNING_MS)).toBeLessThan(9.5 * 60_000);
     for (let m = 0; m < MORNING_MS / MINUTE; m++) {
-      const n = at.filter((t) => t >= m * MINUTE && t < (m + 1) * MINUTE).length;
+      const n = played.reduce((sum, e) => sum + (e.at >= m * MINUTE && e.at < (m + 1) * MINUTE ? clockWeight(e) : 0), 0);
       expect(n / ((clock.real((m + 1) * MINUTE) - clock.real(m * MINUTE)) / 1000)).toBeLessThanOrEqual(800 + 1e-6);
     }
     expect(clock.speedRange.min).toBeLessThan(10);
+    // The end of the last lesson before noon (11:54 to 11:57) plays slowly enough to be seen: about 20×.
+    const endOfLesson = (clock.real(4 * 60 * MINUTE + 27 * MINUTE) - clock.real(4 * 60 * MINUTE + 24 * MINUTE)) / 1000;
+    expect(3 * 60 / endOfLesson).toBeLessThan(40);
   });
 });
