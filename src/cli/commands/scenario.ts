@@ -82,8 +82,9 @@ Options:
                              second, where little happens (default 100)
       --event-rate N         Where the timetable is dense (the bell waves), the clock slows
                              down so the traffic stays within N events (joins, audio, cameras,
-                             creates, ends) a real second (default ${DEFAULT_EVENT_RATE}). The
-                             morning of 30,000 users then takes about 8.5 minutes
+                             creates; an end, which takes a whole class out, counts for 8) a
+                             real second (default ${DEFAULT_EVENT_RATE}). The morning of 30,000
+                             users then takes about 9 minutes
       --history-weeks N      Earlier mornings in the demand history (default 4; 0: none)
       --chart PATH           Where the chart goes (default scenario-morning.svg)
       --log PATH             Where the gateway and the poller log their warnings and the
