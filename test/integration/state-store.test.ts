@@ -329,6 +329,30 @@ describe('state store (real Redis)', () => {
     expect((await s00()).measuredLoad).toBe(22);
   });
 
+  it('a poll asked before an end and written after it does not put the ended meeting back on its server', async () => {
+    await addServers(1, 500);
+    for (const meetingID of ['gone', 'stays']) await store.meetings.place({ tenant: 'default', meetingID, upstreamID: meetingID, need: 50, candidates: ['s00'], sampled: 1, fadeMs: FADE });
+    const listing = [
+      { ...polled('default', 'gone', 20), measuredLoad: 40 },
+      { ...polled('default', 'stays', 10), measuredLoad: 20 },
+    ];
+    const totals = { ...TOTALS, meetings: 2, participants: 30, measuredLoad: 60 };
+    await store.polls.success('s00', totals, listing, thresholds, clock);
+    const askedBefore = clock;
+    clock += 500;
+    expect(await store.meetings.markEnded('default', 'gone', 's00', undefined)).toBe(true);
+    clock += 500;
+    // The server answered before the end: its listing still has the meeting.
+    await store.polls.success('s00', totals, listing, thresholds, askedBefore);
+    const s00 = (await store.servers.get('s00'))!;
+    expect(s00.measuredLoad).toBe(20);
+    expect(s00.participants).toBe(10);
+    expect(await t.redis.hget(store.ctx.keys.meeting('default:gone'), 'endedAt')).toBe(String(askedBefore + 500));
+    // A poll asked after the end that still lists it (BBB keeps ended meetings listed a while) is the server's word.
+    await store.polls.success('s00', totals, listing, thresholds, clock);
+    expect((await store.servers.get('s00'))!.measuredLoad).toBe(60);
+  });
+
   it('keeps a live read over a poll asked before it, and takes a poll asked after it', async () => {
     await addServers(1, 500);
     await place(store, 'm1', 10);

@@ -4,8 +4,10 @@ Writes one successful poll of a server: its measured counters, each meeting's me
 place-meeting.lua), each tenant's participants on the server, re-pins meetings Redis does not
 know with the limits they were created with (the store rebuilds itself after a data loss), and
 forgets meetings the server no longer runs — except young ones not ended, whose create may still
-be in flight when the poll was taken. Each meeting keeps the most participants and cameras any
-poll saw in it (peakParticipants, peakCameras); a meeting forgotten that its tenant's default
+be in flight when the poll was taken. A meeting ended after the poll was asked (endedAt later
+than ARGV[11]) is left as the end wrote it, and taken out of the server's figures again. Each
+meeting keeps the most participants and cameras any poll saw in it (peakParticipants,
+peakCameras); a meeting forgotten that its tenant's default
 profile sized (profileSource 'tenant': no profile, no hint asked) and that anyone joined leaves
 its peaks in the tenant's tenant-sizes list, newest first (policy/size-estimate.ts reads them).
 
@@ -46,6 +48,18 @@ local askedAt = tonumber(ARGV[11])
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
 
 local fields = cjson.decode(ARGV[6])
+-- Meetings this poll lists that an end reached after the poll asked: end-meeting.lua already took
+-- them off the server, and the poll, older than the end, would put them back until the next one.
+local endedSince = {}
+for i = 0, meetingCount - 1 do
+  local endedAt = tonumber(redis.call('HGET', KEYS[5 + tenantCount * 4 + 1 + i * 3], 'endedAt'))
+  if endedAt and endedAt > askedAt then
+    local a = 12 + tenantCount * 2 + i * 14
+    endedSince[i] = true
+    fields.measuredLoad = math.max(0, (tonumber(fields.measuredLoad) or 0) - (tonumber(ARGV[a + 5]) or 0))
+    fields.participants = math.max(0, (tonumber(fields.participants) or 0) - (tonumber(ARGV[a + 7]) or 0))
+  end
+end
 for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
 redis.call('HSET', KEYS[1], 'polledAt', now, 'failures', 0, 'lastError', '')
 local successes = redis.call('HINCRBY', KEYS[1], 'successes', 1)
@@ -120,7 +134,10 @@ for i = 0, meetingCount - 1 do
   local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
   local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras', 'liveAt')
   local owner = m[1]
-  if not owner and adopt then
+  if endedSince[i] then
+    -- Ended since the poll asked: nothing of the poll's older picture is written (end-meeting.lua
+    -- released its reservation; the next poll that no longer lists it forgets it).
+  elseif not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
       'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
       'measuredLoad', ARGV[a + 5], 'seenAt', now, 'info', ARGV[a + 6])
