@@ -47,20 +47,9 @@ local askedAt = tonumber(ARGV[11])
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 'gone', 'gone'} end
 
+-- The server's measured counters, written once the meetings below are read: one an end reached
+-- after the poll asked comes out of them.
 local fields = cjson.decode(ARGV[6])
--- Meetings this poll lists that an end reached after the poll asked: end-meeting.lua already took
--- them off the server, and the poll, older than the end, would put them back until the next one.
-local endedSince = {}
-for i = 0, meetingCount - 1 do
-  local endedAt = tonumber(redis.call('HGET', KEYS[5 + tenantCount * 4 + 1 + i * 3], 'endedAt'))
-  if endedAt and endedAt > askedAt then
-    local a = 12 + tenantCount * 2 + i * 14
-    endedSince[i] = true
-    fields.measuredLoad = math.max(0, (tonumber(fields.measuredLoad) or 0) - (tonumber(ARGV[a + 5]) or 0))
-    fields.participants = math.max(0, (tonumber(fields.participants) or 0) - (tonumber(ARGV[a + 7]) or 0))
-  end
-end
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
 redis.call('HSET', KEYS[1], 'polledAt', now, 'failures', 0, 'lastError', '')
 local successes = redis.call('HINCRBY', KEYS[1], 'successes', 1)
 local health = redis.call('HGET', KEYS[1], 'health')
@@ -105,7 +94,7 @@ local argBase = 12 + tenantCount * 2
 local function liveIsNewer(m) return (tonumber(m[4]) or 0) > askedAt end
 
 -- What join admission reads: live counts, who is inside, joins not yet visible in the counts;
--- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras, liveAt).
+-- and the meeting's peaks (m: its HMGET server, peakParticipants, peakCameras, liveAt, endedAt).
 local function liveCounts(i, a, t, m)
   local key, inside, pending = KEYS[keyBase + 1 + i * 3], KEYS[keyBase + 2 + i * 3], KEYS[keyBase + 3 + i * 3]
   local participants, cameras = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
@@ -132,11 +121,14 @@ local measured = {}
 for i = 0, meetingCount - 1 do
   local a = argBase + i * 14
   local ref, key, t = ARGV[a], KEYS[keyBase + 1 + i * 3], tenants[ARGV[a + 1]]
-  local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras', 'liveAt')
+  local m = redis.call('HMGET', key, 'server', 'peakParticipants', 'peakCameras', 'liveAt', 'endedAt')
   local owner = m[1]
-  if endedSince[i] then
-    -- Ended since the poll asked: nothing of the poll's older picture is written (end-meeting.lua
-    -- released its reservation; the next poll that no longer lists it forgets it).
+  if (tonumber(m[5]) or -math.huge) > askedAt then
+    -- An end reached it after the poll asked: end-meeting.lua already took it off the server (and
+    -- released its reservation), and this older picture would put it back until the next poll.
+    -- Nothing of it is written, and the server's counters lose it again.
+    fields.measuredLoad = math.max(0, (tonumber(fields.measuredLoad) or 0) - (tonumber(ARGV[a + 5]) or 0))
+    fields.participants = math.max(0, (tonumber(fields.participants) or 0) - (tonumber(ARGV[a + 7]) or 0))
   elseif not owner and adopt then
     redis.call('HSET', key, 'server', serverId, 'tenant', ARGV[a + 1], 'meetingID', ARGV[a + 2],
       'upstreamID', ARGV[a + 3], 'createdAt', ARGV[a + 4], 'reserved', 0, 'status', 'running',
@@ -158,6 +150,7 @@ for i = 0, meetingCount - 1 do
     measured[ref] = ARGV[a + 5]
   end
 end
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, tostring(v)) end
 
 local forgotten = 0
 keyBase = keyBase + meetingCount * 3
