@@ -120,6 +120,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     placer: new Placer(store, pool, {
       choices: settings.AMPHI_PLACEMENT_CHOICES,
       maxFill: settings.AMPHI_PLACEMENT_MAX_FILL,
+      largeShare: settings.AMPHI_PLACEMENT_LARGE_SHARE,
       fadeMs: settings.AMPHI_RESERVATION_FADE_MS,
       random: opts.random,
     }),

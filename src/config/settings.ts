@@ -95,6 +95,10 @@ export const SETTINGS = {
     schema: z.coerce.number().gt(0).max(1).default(0.9),
     help: "share of a server's capacity placement fills while another server has room (a margin for what the load model misjudges); a full pool still places",
   },
+  AMPHI_PLACEMENT_LARGE_SHARE: {
+    schema: z.coerce.number().gt(0).max(1).default(0.25),
+    help: 'a meeting expected to need this share of the largest server or more (a webinar) goes to the roomiest servers, not a random pair; the scaler keeps room for those its history says are coming',
+  },
   AMPHI_LIVE_READ_TIMEOUT_MS: { schema: int(50).default(1000), help: 'getMeetingInfo/isMeetingRunning wait this long for the meeting server, then answer from the polled state' },
   AMPHI_LIVE_READ_CACHE_MS: { schema: int(0).default(1000), help: 'how long one live meeting answer serves every reader of that meeting' },
   AMPHI_MEETING_LIST_CACHE_MS: { schema: int(0).default(1000), help: 'how long a getMeetings answer is reused before it is rebuilt' },

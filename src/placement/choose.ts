@@ -86,11 +86,25 @@ function sample<T>(items: readonly T[], count: number, random: () => number): T[
 export const MAX_CANDIDATES = 64;
 
 /**
+ * Whether a meeting needing `need` units is a large one: at least `largeShare` of the largest
+ * server's capacity. The gateway places it on the roomiest servers; the scaler records its
+ * arrival and keeps room for those expected (scaler/arrivals.ts).
+ */
+export function isLargeMeeting(need: number, largestCapacity: number, largeShare: number): boolean {
+  return largestCapacity > 0 && need >= largeShare * largestCapacity;
+}
+
+/**
  * Ranks the servers for a meeting that needs `need` units: first `choices` random servers
  * that fit (in the preferred-tag group when one fits), then the other fitting servers by
  * headroom, then — so a full pool still serves — the rest by headroom; `limit` candidates at
  * most. Servers that are not placeable (cordoned, disabled, offline, missing a required tag)
  * never appear.
+ *
+ * A large meeting (isLargeMeeting with `largeShare`) takes the `choices` roomiest fitting
+ * servers instead of random ones: a webinar that lands on a server with just enough room by the
+ * load model fills it past its CPU when the model misjudges it, and the room the scaler keeps
+ * for it is on the roomiest servers.
  */
 export function rankServers(
   servers: readonly ServerView[],
@@ -100,6 +114,7 @@ export function rankServers(
   choices = 2,
   limit = MAX_CANDIDATES,
   maxFill = 1,
+  largeShare = 1,
 ): Ranking {
   const byHeadroom = (a: ServerView, b: ServerView): number => headroom(b, maxFill) - headroom(a, maxFill);
   const placeable = servers.filter((s) => isPlaceable(s, tags));
@@ -108,7 +123,8 @@ export function rankServers(
     ? fits.filter((s) => tags.preferred.some((t) => s.tags.includes(t)))
     : fits;
   const group = preferredFits.length > 0 ? preferredFits : fits;
-  const head = sample(group, choices, random).sort(byHeadroom);
+  const large = isLargeMeeting(need, Math.max(0, ...placeable.map((s) => s.capacity)), largeShare);
+  const head = large ? [...group].sort(byHeadroom).slice(0, choices) : sample(group, choices, random).sort(byHeadroom);
   const taken = new Set(head.map((s) => s.id));
   const inGroup = new Set(group);
   const others = fits.filter((s) => !inGroup.has(s));

@@ -95,6 +95,15 @@ describe('server choice', () => {
     expect(r.candidates).not.toContain('e');
   });
 
+  it('gives a large meeting the roomiest servers, not a random pair', () => {
+    const servers = [server('a', 10), server('b', 50), server('c', 0), server('d', 30)];
+    // 30 of 100 units: large at a share of 0.25 of the largest server, not at 0.5.
+    expect(rankServers(servers, 30, NO_TAGS, () => 0.4, 2, MAX_CANDIDATES, 0.9, 0.25)).toEqual({ candidates: ['c', 'a', 'd', 'b'], sampled: 2 });
+    expect(rankServers(servers, 30, NO_TAGS, () => 0.4, 2, MAX_CANDIDATES, 0.9, 0.5).candidates.slice(0, 2)).toEqual(['d', 'b']);
+    // The largest server sets the scale: 30 units is under a quarter of 200.
+    expect(rankServers([...servers, server('big', 150, { capacity: 200 })], 30, NO_TAGS, () => 0.4, 2, MAX_CANDIDATES, 0.9, 0.25).candidates.slice(0, 2)).toEqual(['c', 'b']);
+  });
+
   it('never ranks a server that cannot fit ahead of one that can', () => {
     for (let trial = 0; trial < 200; trial++) {
       const servers = Array.from({ length: 12 }, (_, i) => server(`s${i}`, Math.floor(Math.random() * 100)));

@@ -8,6 +8,8 @@ export interface PlacerOptions {
   choices: number;
   /** Share of a server's capacity placement fills before it looks elsewhere (AMPHI_PLACEMENT_MAX_FILL). */
   maxFill?: number;
+  /** Share of the largest server a meeting needs to be placed on the roomiest servers (AMPHI_PLACEMENT_LARGE_SHARE). */
+  largeShare?: number;
   fadeMs: number;
   random?: () => number;
 }
@@ -50,7 +52,7 @@ export class Placer {
     // Where servers report CPU, reserve what the CPU says such a meeting costs (placement/cpu-load.ts
     // rule 2): ranking and the atomic step use the same figure.
     const need = expectedMeetingLoad(p.expected.participants, p.expected.cameras, await this.pool.loadWeights(p.weights));
-    const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices, MAX_CANDIDATES, this.opts.maxFill);
+    const { candidates, sampled } = rankServers(views, need, p.tags, this.opts.random ?? Math.random, this.opts.choices, MAX_CANDIDATES, this.opts.maxFill, this.opts.largeShare);
     if (candidates.length === 0) return { outcome: 'none' };
     return this.store.meetings.place({
       tenant: p.tenant,
