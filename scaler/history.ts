@@ -110,7 +110,7 @@ export class DemandHistory {
 }
 
 /** A zrangebyscore bound: ±Infinity as Redis spells it. */
-const bound = (t: number): string | number => (t === Infinity ? '+inf' : t === -Infinity ? '-inf' : t);
+export const bound = (t: number): string | number => (t === Infinity ? '+inf' : t === -Infinity ? '-inf' : t);
 
 function parseSample(member: string): DemandSample | undefined {
   let raw: unknown;

@@ -3,7 +3,7 @@
 // structured log records. The caller carries them out (BullMQ jobs) and records when it last
 // scaled out and in.
 import { forecastWindowMs, type ScalerConfig } from './config.js';
-import { estimate, reactiveDemand } from './estimator.js';
+import { estimate, largeNeedingRoom, largestClass, reactiveDemand, serverDemand, serversForLarge } from './estimator.js';
 import { expand } from './expander.js';
 import type { Demand, DemandSource } from './forecast/demand.js';
 import { chooseDrains, isDrained, mayDrain } from './scale-down.js';
@@ -23,6 +23,8 @@ export interface ScalerState {
   /** When the scaler last asked for a server, and last cordoned one (ms; 0: never). */
   lastScaleOutAt: number;
   lastScaleInAt: number;
+  /** The share of a server's capacity placement fills while another has room (AMPHI_PLACEMENT_MAX_FILL). */
+  placementFill: number;
 }
 
 export interface Plan {
@@ -57,7 +59,15 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
   // Servers asked for now are ready in one provisioning time, and should be so leadTime before
   // the demand; those of the next step one interval later: this step covers the demand until then.
   const forecast = state.forecast.demand(now, now + forecastWindowMs(config));
-  const estimateNow = () => estimate({ classes, targetUtilization: config.targetUtilization, reactive, forecast, current, currentCapacity });
+  // Room for one more meeting on each server placement may use (booting ones are empty), with
+  // what ends before the forecast's large meetings come taken off.
+  const fill = state.placementFill;
+  const large = largeNeedingRoom(forecast);
+  const remaining = large?.remaining ?? 1;
+  const roomOf = (s: ScalerServer) => s.capacity * fill - (s.phase === 'booting' ? 0 : remaining * serverDemand(s));
+  const roomServers = inService.slice();
+  const estimateNow = () =>
+    estimate({ classes, targetUtilization: config.targetUtilization, reactive, forecast, current, currentCapacity, rooms: roomServers.map(roomOf), fill });
   let est = estimateNow();
   const demandText = () =>
     `demand ${units(est.demand)} (${reactive >= forecast.total ? 'measured' : `forecast by ${forecast.source}`}) needs ${units(est.requiredCapacity)} at ${percent(config.targetUtilization)}`;
@@ -65,6 +75,10 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
     est.minimum[c] === classes[c]!.min
       ? `class ${c} is below its min ${classes[c]!.min} (has ${current[c]})`
       : `class ${c} needs ${est.minimum[c]} server(s) for the ${units(forecast.byClass[c] ?? 0)} only it can hold (has ${current[c]})`;
+  const largeText = (c: string) => {
+    const loads = large?.loads ?? [];
+    return `${loads.length} large meeting(s) of up to ${units(Math.max(...loads))} expected by ${large?.source} find no server with that much room (${percent(remaining)} of today's load still running then): ${est.holes.count} new server(s) of class ${c}`;
+  };
   const actions: ScaleAction[] = [];
   const held: string[] = [];
 
@@ -79,6 +93,7 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
     const reason = belowMinimum ? minimumText(c) : `${demandText()}; ${units(est.shortfall)} short: back in service rather than a new server`;
     actions.push({ type: 'uncordon', server: s.id, reason });
     uncordoned.add(s);
+    roomServers.push(s);
     current[c]!++;
     currentCapacity += s.capacity;
     est = estimateNow();
@@ -90,16 +105,22 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
     Object.entries(classes).map(([c, k]) => ({ sizeClass: c, capacity: k.capacity, cost: k.cost, room: k.max - est.baseline[c]! })),
   );
   const desired: Record<string, number> = {};
-  for (const c of Object.keys(classes)) desired[c] = est.baseline[c]! + (additions[c] ?? 0);
+  const holes = (c: string) => (est.holes.sizeClass === c ? est.holes.count : 0);
+  for (const c of Object.keys(classes)) desired[c] = est.baseline[c]! + holes(c) + (additions[c] ?? 0);
   const covered = Object.entries(additions).reduce((sum, [c, n]) => sum + n * classes[c]!.capacity, 0);
   if (covered < est.shortfall) held.push(`${units(est.shortfall - covered)} of capacity missing: every class that could hold it is at its max`);
 
   let slots = Math.max(0, config.maxConcurrent.provisions - booting);
   const toMinimum: Record<string, number> = {};
+  const toHoles: Record<string, number> = {};
   const toCover: Record<string, number> = {};
   for (const c of Object.keys(classes)) {
     toMinimum[c] = Math.min(slots, Math.max(0, est.baseline[c]! - current[c]!));
     slots -= toMinimum[c];
+  }
+  for (const c of Object.keys(classes)) {
+    toHoles[c] = Math.min(slots, holes(c));
+    slots -= toHoles[c];
   }
   // With few slots, the largest servers first: capacity grows fastest per server booting.
   for (const c of Object.keys(classes).sort((a, b) => classes[b]!.capacity - classes[a]!.capacity)) {
@@ -109,12 +130,17 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
   let wanted = 0;
   for (const c of Object.keys(classes)) {
     wanted += Math.max(0, desired[c]! - current[c]!);
-    const count = toMinimum[c]! + toCover[c]!;
+    const count = toMinimum[c]! + toHoles[c]! + toCover[c]!;
     if (count === 0) continue;
-    const why = [toMinimum[c]! > 0 ? minimumText(c) : '', toCover[c]! > 0 ? `${demandText()}; ${units(est.shortfall)} short, ${toCover[c]} of class ${c} in the cheapest cover` : ''];
+    const why = [
+      toMinimum[c]! > 0 ? minimumText(c) : '',
+      toHoles[c]! > 0 ? largeText(c) : '',
+      toCover[c]! > 0 ? `${demandText()}; ${units(est.shortfall)} short, ${toCover[c]} of class ${c} in the cheapest cover` : '',
+    ];
     actions.push({ type: 'provision', sizeClass: c, count, reason: why.filter(Boolean).join('; ') });
   }
-  const provisioned = Object.values(toMinimum).reduce((a, b) => a + b, 0) + Object.values(toCover).reduce((a, b) => a + b, 0);
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const provisioned = sum(toMinimum) + sum(toHoles) + sum(toCover);
   if (provisioned < wanted) held.push(`${wanted - provisioned} more server(s) wanted: at most ${config.maxConcurrent.provisions} may boot at once (${booting} booting)`);
 
   // 3. Drained servers go.
@@ -130,7 +156,7 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
   const inFlight = draining.length - uncordoned.size + state.servers.filter((s) => s.phase === 'deleting').length;
   const excess: Record<string, number> = {};
   for (const c of Object.keys(classes)) excess[c] = Math.max(0, current[c]! - desired[c]!);
-  const growing = est.shortfall > 0 || uncordoned.size > 0 || booting > 0;
+  const growing = est.shortfall > 0 || est.holes.count > 0 || uncordoned.size > 0 || booting > 0;
   const sinceOut = now - state.lastScaleOutAt;
   const sinceIn = now - state.lastScaleInAt;
   const cooling =
@@ -147,6 +173,11 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
     count: current,
     minimum: est.minimum,
     slots: Math.max(0, config.maxConcurrent.drains - inFlight),
+    // The forecast's large meetings must still find room without the servers drained.
+    ...(large && {
+      keepsRooms: (drained: ReadonlySet<ScalerServer>) =>
+        serversForLarge(large.loads, roomServers.filter((s) => !drained.has(s)).map(roomOf), (largestClass(classes)?.[1].capacity ?? 0) * fill, large.soon) === 0,
+    }),
   };
   const choice = chooseDrains({ ...drainInput, voluntary: !growing && cooling === '' });
   held.push(...choice.held);

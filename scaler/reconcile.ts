@@ -9,6 +9,7 @@
 //
 // No logger here: the step returns one structured record per action and per held reason (and per
 // orphan), and the role logs them.
+import { isLargeMeeting } from '../src/placement/choose.js';
 import type { ServerRecord } from '../src/state/types.js';
 import type { Store } from '../src/state/store.js';
 import { forecastWindowMs } from './config.js';
@@ -18,6 +19,7 @@ import type { DemandSource } from './forecast/demand.js';
 import { scheduleSource } from './forecast/schedule.js';
 import { weeklyProfileSource } from './forecast/weekly-profile.js';
 import type { DemandHistory } from './history.js';
+import type { LargeArrival, LargeArrivalHistory } from './arrivals.js';
 import type { ProvisionJobData, ScalerJobs } from './jobs.js';
 import { plan } from './plan.js';
 import type { Plan, ScaleAction } from './plan.js';
@@ -64,7 +66,13 @@ export interface ReconcilerOptions {
   jobs: ScalerJobs;
   provider: CloudProvider;
   history: DemandHistory;
+  /** The large meetings' arrivals, recorded from the servers' reservations and learned like the demand. */
+  arrivals: LargeArrivalHistory;
   config: ScalerConfig;
+  /** The gateway's placement fill ceiling (AMPHI_PLACEMENT_MAX_FILL): what room a server has for a meeting. */
+  placementFill: number;
+  /** What makes a meeting large for the gateway's placement (AMPHI_PLACEMENT_LARGE_SHARE): those are recorded. */
+  largeShare: number;
   /** How long a new meeting's reservation fades (the gateway's setting), for the reserved load. */
   fadeMs: number;
   /**
@@ -185,13 +193,20 @@ export class Reconciler {
 
     // Demand measured now, into the history the weekly profile learns from. Not split by class:
     // measured load is not pinned to a class the way a forecast floor is.
-    if (!dryRun) await history.record(at, { total: reactiveDemand(servers), byClass: {} });
+    if (!dryRun) {
+      await history.record(at, { total: reactiveDemand(servers), byClass: {} });
+      await this.opts.arrivals.record(await this.largeArrivals(records, clock));
+    }
     const forecast = await this.forecast(at);
 
     // Written as wall instants (below), read in the scaler's time; 0: never.
     const last = (await store.ctx.redis.hmget(store.ctx.keys.scalerLastScale, 'out', 'in')).map((v) => Number(v ?? 0) || 0);
     const decided = withinProvider(
-      plan({ servers, forecast, lastScaleOutAt: last[0]! > 0 ? clock(last[0]!) : 0, lastScaleInAt: last[1]! > 0 ? clock(last[1]!) : 0 }, config, at),
+      plan(
+        { servers, forecast, lastScaleOutAt: last[0]! > 0 ? clock(last[0]!) : 0, lastScaleInAt: last[1]! > 0 ? clock(last[1]!) : 0, placementFill: this.opts.placementFill },
+        config,
+        at,
+      ),
       provider,
     );
 
@@ -224,18 +239,28 @@ export class Reconciler {
 
   /** Schedule minima, the weekly profile over the history, and the caller's extra sources. */
   private async forecast(now: number): Promise<DemandSource> {
-    const { config, history } = this.opts;
+    const { config, history, arrivals } = this.opts;
     const { weeks, percentile } = config.weeklyProfile;
     // Only the same time in each past week: the window ahead, widened by a daylight-saving hour
     // either way (the profile matches wall-clock times) and the bucket that began before it.
     const margin = HOUR_MS + history.bucketMs;
     const span = forecastWindowMs(config);
-    const weekly = await Promise.all(
-      Array.from({ length: weeks }, (_, i) => history.read(now - (i + 1) * WEEK_MS - margin, now - (i + 1) * WEEK_MS + span + margin)),
+    const windows = Array.from({ length: weeks }, (_, i) => [now - (i + 1) * WEEK_MS - margin, now - (i + 1) * WEEK_MS + span + margin] as const);
+    const [weekly, arrived] = await Promise.all([
+      Promise.all(windows.map(([from, to]) => history.read(from, to))),
+      Promise.all(windows.map(([from, to]) => arrivals.read(from, to))),
+    ]);
+    const settings = { weeks, percentile, timezone: config.schedule.timezone, holidays: config.schedule.holidays, soonMs: config.provisioningTime };
+    return maxOfSources([scheduleSource(config.schedule), weeklyProfileSource(weekly.flat(), settings, arrived.flat()), ...(this.opts.sources ?? [])]);
+  }
+
+  /** The meetings placed less than a fade ago that are large (placement/choose.ts isLargeMeeting). */
+  private async largeArrivals(records: readonly ServerRecord[], clock: (wall: number) => number): Promise<(LargeArrival & { ref: string })[]> {
+    const largest = Math.max(0, ...records.map((r) => r.capacity));
+    const byServer = await this.opts.store.servers.reservations(records.map((r) => r.id));
+    return records.flatMap((r) =>
+      (byServer.get(r.id) ?? []).filter((m) => isLargeMeeting(m.reserved, largest, this.opts.largeShare)).map((m) => ({ ref: m.ref, at: clock(m.createdAt), load: m.reserved })),
     );
-    const samples = weekly.flat();
-    const settings = { weeks, percentile, timezone: config.schedule.timezone, holidays: config.schedule.holidays };
-    return maxOfSources([scheduleSource(config.schedule), weeklyProfileSource(samples, settings), ...(this.opts.sources ?? [])]);
   }
 
   private toScalerServer(r: ServerRecord, reservedLoad: number, drainJob: boolean, clock: (wall: number) => number): ScalerServer {

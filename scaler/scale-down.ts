@@ -68,6 +68,11 @@ export interface DrainInput {
   minimum: Readonly<Record<string, number>>;
   /** Drains that may start now (the concurrency limit less those in flight). */
   slots: number;
+  /**
+   * Whether the servers left once `drained` go still have room for the large meetings expected
+   * (plan.ts); absent: no large meeting expected. Voluntary drains only.
+   */
+  keepsRooms?: (drained: ReadonlySet<ScalerServer>) => boolean;
 }
 
 /**
@@ -97,7 +102,9 @@ export function chooseDrains(input: DrainInput): DrainChoice {
   if (input.voluntary) {
     for (const s of order) {
       if (chosen.has(s) || (count[s.sizeClass] ?? 0) - 1 < (input.minimum[s.sizeClass] ?? 0)) continue;
-      if (capacity - s.capacity >= input.keepCapacity) take(s);
+      if (capacity - s.capacity < input.keepCapacity) continue;
+      if (input.keepsRooms && !input.keepsRooms(new Set([...chosen, s]))) continue;
+      take(s);
     }
   }
   const held: string[] = [];

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
+import { LargeArrivalHistory } from '../../scaler/arrivals.js';
 import { SimulatedProvider } from '../../scaler/providers/simulated.js';
 import type { ReconcileResult } from '../../scaler/reconcile.js';
 import { startScalerRole } from '../cli/commands/scaler.js';
@@ -33,7 +34,8 @@ import { renderChart } from './chart.js';
 import { SimHostClient } from './sim-host.js';
 import { stopChild } from './stop-child.js';
 import { acceleratedMs, clockWeight, ScenarioClock, speedProfile } from './time.js';
-import { cpuTimeline } from './truth.js';
+import { cpuTimeline, meetingPeaks } from './truth.js';
+import { isLargeMeeting } from '../placement/choose.js';
 
 const HOST = '127.0.0.1';
 const MINUTE = 60_000;
@@ -96,8 +98,10 @@ export interface ScenarioReport {
 /** The scaler's settings for the morning, in simulated time (the scaler decides on the scenario's clock). */
 export function scenarioScalerConfig(provisionDelayMs: number, historyWeeks: number, minimum: number): ScalerConfig {
   const parsed = parseScalerConfig({
-    targetUtilization: 0.75,
-    scaleInUtilization: 0.65,
+    // The published sizing of a BBB server (audio degrades past 80 %): the placement fill
+    // ceiling (90 %) is the margin, and the webinars that come mid-lesson get room of their own.
+    targetUtilization: 0.8,
+    scaleInUtilization: 0.7,
     // The operator's setting covers the boot and the first check that finds it answering.
     provisioningTime: `${Math.ceil(provisionDelayMs / 1000) + 60}s`,
     reconcileInterval: '1m',
@@ -195,6 +199,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
   };
   const provider = new WatchedProvider(host, { bootDelayMs: opts.provisionDelayMs, seed: opts.seed, clock: providerClock });
+  const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks, base);
   try {
     opts.progress(`seeding the demand history with ${opts.historyWeeks} earlier Tuesday morning(s)`);
     await seedHistory(runtime, opts);
@@ -210,7 +215,6 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
     children.push(startChild('gateway', childEnv, log), startChild('poller', childEnv, log));
     await waitReady(`http://${HOST}:${port}/ready`, children);
 
-    const config = scenarioScalerConfig(opts.provisionDelayMs, opts.historyWeeks, base);
     let lastStep = { desired: base, scalerDemand: { reactive: 0, forecast: 0 } };
     scaler = await startScalerRole(runtime, logIO, { file: '(scenario)', config, providerSettings: { type: 'simulated' } }, provider, {
       clock: (t) => clock.at(t),
@@ -273,17 +277,23 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioReport
   }
 }
 
-/** Each earlier week's morning (another seed), its demand as the servers' CPU would have shown it, in load units. */
+/**
+ * Each earlier week's morning (another seed): its demand, and its large meetings at their
+ * creation, as the servers' CPU would have shown them, in load units.
+ */
 async function seedHistory(runtime: Runtime, opts: ScenarioOptions): Promise<void> {
-  const history = new DemandHistory(runtime.redis, runtime.store.ctx.keys.demandHistory);
+  const { keys } = runtime.store.ctx;
+  const history = new DemandHistory(runtime.redis, keys.demandHistory);
+  const arrivals = new LargeArrivalHistory(runtime.redis, keys.largeArrivals);
+  // Percent of one core → share of a 16-core server → its load units.
+  const units = (percent: number) => (percent / (CORES * 100)) * CAPACITY;
   for (let week = 1; week <= opts.historyWeeks; week++) {
-    const past = generateMorning({ peakUsers: opts.peakUsers }, seededRandom(opts.seed * 1009 + week));
+    const past = generateMorning({ peakUsers: opts.peakUsers, idPrefix: `w${week}` }, seededRandom(opts.seed * 1009 + week));
+    const start = SCENARIO_START - week * WEEK;
     const timeline = cpuTimeline(past.events, MINUTE, MORNING_MS);
-    for (let m = 0; m < timeline.length; m++) {
-      // Percent of one core → share of a 16-core server → its load units.
-      const units = (timeline[m]! / (CORES * 100)) * CAPACITY;
-      await history.record(SCENARIO_START - week * WEEK + m * MINUTE, { total: units, byClass: {} });
-    }
+    for (let m = 0; m < timeline.length; m++) await history.record(start + m * MINUTE, { total: units(timeline[m]!), byClass: {} });
+    const large = [...meetingPeaks(past.events)].filter(([, p]) => isLargeMeeting(units(p.peak), CAPACITY, runtime.settings.AMPHI_PLACEMENT_LARGE_SHARE));
+    await arrivals.record(large.map(([ref, p]) => ({ ref, at: start + p.createdAt, load: units(p.peak) })));
   }
 }
 

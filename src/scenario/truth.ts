@@ -1,8 +1,8 @@
 // What the simulated servers themselves would report for a morning, without running it: the
 // simulator's own CPU model (src/simulator/load.ts) applied to every meeting the schedule holds,
-// minute by minute. Used to fill the scaler's demand history with earlier mornings (what the
-// scaler would have recorded had it run them) — never to grade a run: a run is graded on what its
-// servers reported (grade.ts).
+// minute by minute and meeting by meeting. Used to fill the scaler's demand history and its large
+// meetings' arrivals with earlier mornings (what the scaler would have recorded had it run them)
+// — never to grade a run: a run is graded on what its servers reported (grade.ts).
 import { meetingLoad } from '../simulator/load.js';
 import type { MeetingLoadInput } from '../simulator/load.js';
 import type { TrafficEvent } from '../traffic/model.js';
@@ -41,6 +41,23 @@ export function cpuTimeline(events: readonly TrafficEvent[], stepMs: number, dur
     let total = 0;
     for (const m of meetings.values()) total += costOf(m);
     out.push(total);
+  }
+  return out;
+}
+
+/**
+ * Each meeting's creation instant and the highest CPU cost (percent of one core) it reached, every
+ * event applied in turn: what its server would have shown of it at worst.
+ */
+export function meetingPeaks(events: readonly TrafficEvent[]): Map<string, { createdAt: number; peak: number }> {
+  const meetings = new Map<string, MeetingState>();
+  const out = new Map<string, { createdAt: number; peak: number }>();
+  for (const e of events) {
+    apply(meetings, e);
+    if (e.kind === 'create' && !out.has(e.meeting)) out.set(e.meeting, { createdAt: e.at, peak: 0 });
+    const m = meetings.get(e.meeting);
+    const seen = out.get(e.meeting);
+    if (m && seen) seen.peak = Math.max(seen.peak, costOf(m));
   }
   return out;
 }

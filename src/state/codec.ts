@@ -88,3 +88,13 @@ export function decodeTenant(name: string, raw: string | undefined): TenantRecor
   const t = json<Partial<TenantRecord>>(raw, {});
   return { name, secrets: t.secrets ?? [], hostnames: t.hostnames ?? [], settings: t.settings ?? {} };
 }
+
+/**
+ * One entry of a server's reservations hash, as place-meeting.lua writes it and apply-poll.lua
+ * rewrites it: `reserved|createdAt|measured|counted`. Undefined when unreadable.
+ */
+export function decodeReservation(value: string): { reserved: number; createdAt: number; measured: number } | undefined {
+  const [reserved, createdAt, measured] = value.split('|').map(Number);
+  if (!Number.isFinite(reserved) || !Number.isFinite(createdAt) || !Number.isFinite(measured)) return undefined;
+  return { reserved: reserved!, createdAt: createdAt!, measured: measured! };
+}

@@ -42,6 +42,8 @@ export interface Keys {
   rateLimit(subject: string): string;
   /** The pool's measured demand, one sample per time bucket, scored by bucket start (scaler/history.ts). */
   demandHistory: string;
+  /** Meetings that each took a large part of a server, scored by when they were placed (scaler/arrivals.ts). */
+  largeArrivals: string;
   /** When the scaler last asked for a server (`out`) and last cordoned one (`in`), shared by its replicas. */
   scalerLastScale: string;
   /** Which scaler replica reconciles a tick (SET NX). */
@@ -108,6 +110,7 @@ export function keysFor(pool: string, namespace = 'amphi'): Keys {
     counter: (name) => `${prefix}counter:${name}`,
     rateLimit: (subject) => `${prefix}ratelimit:${subject}`,
     demandHistory: `${prefix}demand-history`,
+    largeArrivals: `${prefix}large-arrivals`,
     scalerLastScale: `${prefix}scaler:last-scale`,
     scalerLease: (tick) => `${prefix}scaler:lease:${tick}`,
     scalerStatus: `${prefix}scaler:status`,

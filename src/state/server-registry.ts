@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decodeServer, sizeClassOf } from './codec.js';
+import { decodeReservation, decodeServer, sizeClassOf } from './codec.js';
 import type { StoreContext } from './context.js';
 import { refTenant } from './keys.js';
 import type { NewServer, ServerRecord, ServerState } from './types.js';
@@ -70,6 +70,27 @@ export class ServerRegistry {
       if (server) servers.push(server);
     });
     return servers;
+  }
+
+  /**
+   * The meetings each server still holds a reservation for (placed less than a fade ago): meeting
+   * ref, load reserved at placement and when. One pipelined read for all of them.
+   */
+  async reservations(ids: readonly string[]): Promise<Map<string, { ref: string; reserved: number; createdAt: number }[]>> {
+    const out = new Map<string, { ref: string; reserved: number; createdAt: number }[]>();
+    if (ids.length === 0) return out;
+    const pipeline = this.ctx.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.ctx.keys.reservations(id));
+    const results = (await pipeline.exec()) ?? [];
+    ids.forEach((id, i) => {
+      const entries: { ref: string; reserved: number; createdAt: number }[] = [];
+      for (const [ref, value] of Object.entries((results[i]?.[1] ?? {}) as Record<string, string>)) {
+        const r = decodeReservation(value);
+        if (r) entries.push({ ref, reserved: r.reserved, createdAt: r.createdAt });
+      }
+      out.set(id, entries);
+    });
+    return out;
   }
 
   /** Sets the state; `stateSince` moves only when the state changes (re-cordoning keeps it). */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { parseScalerConfig } from '../../scaler/config.js';
 import { weeklyProfileSource } from '../../scaler/forecast/weekly-profile.js';
 import { DemandHistory } from '../../scaler/history.js';
+import { LargeArrivalHistory } from '../../scaler/arrivals.js';
 import { createRedis } from '../../src/redis/connect.js';
 import { keysFor } from '../../src/state/keys.js';
 import { testRedis, type TestRedis } from '../helpers/redis.js';
@@ -166,5 +167,28 @@ describe('scaler demand history (real Redis)', () => {
     // Outside the peak, the quiet level; on a day with no history, nothing.
     expect(profile(90).demand(from + 20 * MINUTE, to + 20 * MINUTE).total).toBe(20);
     expect(profile(90).demand(from + 24 * 60 * MINUTE, to + 24 * 60 * MINUTE).total).toBe(0);
+  });
+
+  it('keeps each large meeting once, however often it is seen, without its ID, and trims past the retention', async () => {
+    const arrivalsKey = keysFor('pool', t.prefix.slice(0, -1)).largeArrivals;
+    const arrivals = new LargeArrivalHistory(t.redis, arrivalsKey, { retentionWeeks: 2 });
+    expect(await arrivals.read(-Infinity, Infinity)).toEqual([]);
+    const webinar = { ref: 'ministere:webinaire-bac', at: T0, load: 540 };
+    await arrivals.record([webinar, { ref: 'ministere:autre', at: T0 + MINUTE, load: 300 }]);
+    await arrivals.record([webinar]); // a second step, or another replica
+    await arrivals.record([{ ref: 'x', at: T0, load: 0 }, { ref: 'y', at: Number.NaN, load: 400 }]); // nothing usable
+    expect(await arrivals.read(T0, T0 + MINUTE)).toEqual([
+      { at: T0, load: 540 },
+      { at: T0 + MINUTE, load: 300 },
+    ]);
+    expect(await arrivals.read(T0 + 1, Infinity)).toEqual([{ at: T0 + MINUTE, load: 300 }]);
+    expect((await t.redis.zrange(arrivalsKey, 0, -1)).join(' ')).not.toMatch(/ministere|webinaire/);
+
+    // Two weeks and a minute later: the first is past the retention, the second just within it.
+    await arrivals.record([{ ref: 'later', at: T0 + 2 * WEEK + MINUTE, load: 260 }]);
+    expect(await arrivals.read(-Infinity, Infinity)).toEqual([
+      { at: T0 + MINUTE, load: 300 },
+      { at: T0 + 2 * WEEK + MINUTE, load: 260 },
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
+import { LargeArrivalHistory } from '../../scaler/arrivals.js';
 import { ScalerJobs } from '../../scaler/jobs.js';
 import { Reconciler } from '../../scaler/reconcile.js';
 import { SimulatedProvider } from '../../scaler/providers/simulated.js';
@@ -92,7 +93,13 @@ describe('scaler metrics on the gateway (real Redis)', () => {
     const provider = new MemoryCloud();
     connection = createRedis(t.url, { maxRetriesPerRequest: null, commandTimeout: null });
     jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
-    const reconciler = new Reconciler({ store, jobs, provider, history: new DemandHistory(t.redis, store.ctx.keys.demandHistory), config: cfg, fadeMs: 5 * MINUTE });
+    const reconciler = new Reconciler({ store, jobs, provider, history: new DemandHistory(t.redis, store.ctx.keys.demandHistory),
+      arrivals: new LargeArrivalHistory(t.redis, store.ctx.keys.largeArrivals),
+      config: cfg,
+      placementFill: 0.9,
+      largeShare: 0.25,
+      fadeMs: 5 * MINUTE,
+    });
 
     // Step 1: an empty pool under a 1000-unit schedule: 3 servers asked for.
     const first = await reconciler.step(T0);

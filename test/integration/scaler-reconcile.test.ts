@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { parseScalerConfig } from '../../scaler/config.js';
 import type { ScalerConfig } from '../../scaler/config.js';
 import { DemandHistory } from '../../scaler/history.js';
+import { LargeArrivalHistory } from '../../scaler/arrivals.js';
 import { ScalerJobs } from '../../scaler/jobs.js';
 import type { CloudProvider } from '../../scaler/providers/provider.js';
 import { Reconciler } from '../../scaler/reconcile.js';
@@ -25,6 +26,8 @@ function config(settings: Record<string, unknown> = {}): ScalerConfig {
 /** The whole pool's demand, all day every day: a schedule minimum. */
 const scheduleOf = (load: number) => ({ schedule: { timezone: 'UTC', rules: [{ days: ALL_DAYS, from: '00:00', to: '24:00', load }] } });
 
+const WEEK_MS = 7 * 24 * 60 * MINUTE;
+
 describe('scaler reconcile step (real Redis)', () => {
   let t: TestRedis;
   let store: Store;
@@ -39,13 +42,14 @@ describe('scaler reconcile step (real Redis)', () => {
   }
 
   /** One scaler replica: its own BullMQ connection on the shared queue, no worker. */
-  function replica(provider: CloudProvider, cfg: ScalerConfig): { reconciler: Reconciler; jobs: ScalerJobs; history: DemandHistory } {
+  function replica(provider: CloudProvider, cfg: ScalerConfig): { reconciler: Reconciler; jobs: ScalerJobs; history: DemandHistory; arrivals: LargeArrivalHistory } {
     const connection = createRedis(t.url, { maxRetriesPerRequest: null, commandTimeout: null });
     connections.push(connection);
     const jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
     queues.push(jobs);
     const history = new DemandHistory(t.redis, store.ctx.keys.demandHistory);
-    return { reconciler: new Reconciler({ store, jobs, provider, history, config: cfg, fadeMs: 5 * MINUTE }), jobs, history };
+    const arrivals = new LargeArrivalHistory(t.redis, store.ctx.keys.largeArrivals);
+    return { reconciler: new Reconciler({ store, jobs, provider, history, arrivals, config: cfg, placementFill: 0.9, largeShare: 0.25, fadeMs: 5 * MINUTE }), jobs, history, arrivals };
   }
 
   const addServer = (id: string, managedBy: string, addedAt: number) => {
@@ -161,7 +165,8 @@ describe('scaler reconcile step (real Redis)', () => {
     const jobs = new ScalerJobs({ connection, store, provider, classes: cfg.classes, prefix: `${t.prefix}bull`, worker: false });
     queues.push(jobs);
     const history = new DemandHistory(t.redis, store.ctx.keys.demandHistory);
-    const reconciler = new Reconciler({ store, jobs, provider, history, config: cfg, fadeMs: 5 * MINUTE, clock: sim, tickMs: 3_000 });
+    const arrivals = new LargeArrivalHistory(t.redis, store.ctx.keys.largeArrivals);
+    const reconciler = new Reconciler({ store, jobs, provider, history, arrivals, config: cfg, placementFill: 0.9, largeShare: 0.25, fadeMs: 5 * MINUTE, clock: sim, tickMs: 3_000 });
 
     // 30 wall seconds after they were added: 10 minutes in the clock, younger than 15.
     const young = await reconciler.step(T0 + 30_000);
@@ -235,6 +240,35 @@ describe('scaler reconcile step (real Redis)', () => {
     const after = await a.reconciler.step(end);
     expect(after.plan.forecast).toMatchObject({ total: 500, source: 'weekly profile' });
     expect(after.plan.actions.filter((x) => x.type === 'cordon')).toHaveLength(4);
+  });
+
+  it('records the large meetings placed, and a week later keeps a server with room for them', async () => {
+    setup('reconcile-large');
+    const provider = new MemoryCloud();
+    const cfg = config();
+    for (let i = 1; i <= 4; i++) await addServer(`s${i}`, 'fake', T0 - 60 * MINUTE);
+    const a = replica(provider, cfg);
+    clock = T0;
+    // A webinar reserving 300 of 500 units (60 %) and a class reserving 100 (20 %: not large, the share is 25 %).
+    for (const [meetingID, need, server] of [['webinar', 300, 's1'], ['class', 100, 's2']] as const) {
+      const placed = await store.meetings.place({ tenant: 'default', meetingID, upstreamID: meetingID, need, candidates: [server], sampled: 1, fadeMs: 5 * MINUTE });
+      expect(placed.outcome).toBe('placed');
+    }
+    await a.reconciler.step(T0 + 30_000);
+    await a.reconciler.step(T0 + 90_000); // seen again: still one arrival
+    expect(await a.arrivals.read(T0 - WEEK_MS, T0 + WEEK_MS)).toEqual([{ at: T0, load: 300 }]);
+
+    // A week later, 12 minutes before (the forecast window: a server asked then is ready in 6,
+    // with the 5-minute lead and a step), every server holds 280 of 500 units: 1,120 units,
+    // which 2,000 hold at 70 % with nothing short, but 170 of room each at 90 %. Only the room
+    // the webinar needs asks for a server.
+    const week = T0 + WEEK_MS;
+    clock = week - 12 * MINUTE;
+    for (let i = 1; i <= 4; i++) await t.redis.hset(store.ctx.keys.server(`s${i}`), { measuredLoad: '280', polledAt: String(clock) });
+    const r = await a.reconciler.step(clock);
+    expect(r.plan.forecast.large).toEqual({ loads: [300], soon: 0, remaining: 1, source: 'weekly profile' });
+    const provision = r.plan.actions.filter((x) => x.type === 'provision');
+    expect(provision).toEqual([expect.objectContaining({ sizeClass: 'standard', count: 1, reason: expect.stringContaining('1 large meeting(s) of up to 300 units') })]);
   });
 
   it('reports the provider servers the pool does not hold and no provision job is creating', async () => {

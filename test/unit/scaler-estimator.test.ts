@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ceilServers, estimate, reactiveDemand, serverDemand } from '../../scaler/estimator.js';
+import { ceilServers, estimate, reactiveDemand, serverDemand, serversForLarge } from '../../scaler/estimator.js';
 import type { EstimateInput } from '../../scaler/estimator.js';
 import { noDemand } from '../../scaler/forecast/demand.js';
 
@@ -14,6 +14,8 @@ const input = (over: Partial<EstimateInput>): EstimateInput => ({
   forecast: noDemand('none'),
   current: { standard: 0, large: 0 },
   currentCapacity: 0,
+  rooms: [],
+  fill: 0.9,
   ...over,
 });
 
@@ -87,5 +89,56 @@ describe('estimate', () => {
   it('counts the capacity of servers of classes it does not scale', () => {
     const e = estimate(input({ reactive: 700, current: { standard: 0, large: 0 }, currentCapacity: 1000 }));
     expect(e.shortfall).toBe(0);
+  });
+});
+
+describe('room for large meetings', () => {
+  it('puts each, in the order they come, on the roomiest server, as the gateway places them', () => {
+    expect(serversForLarge([600, 300], [700, 320], 900)).toBe(0);
+    // 300 first takes the 700 room, and 600 then finds 400 and 320: one new server (300 takes it, 600 the 700).
+    expect(serversForLarge([300, 600], [700, 320], 900)).toBe(1);
+    expect(serversForLarge([], [], 900)).toBe(0);
+    expect(serversForLarge([500, 500], [500, 499], 900)).toBe(1);
+  });
+
+  it('asks nothing for those that come before a new server could be ready, though they take rooms', () => {
+    // 300 comes soon and takes the 700 room; 600 then needs a new server.
+    expect(serversForLarge([300, 600], [700, 320], 900, 1)).toBe(1);
+    // 800 comes soon, does not fit, and still fills the roomiest; nothing is asked for it.
+    expect(serversForLarge([800, 300], [700, 320], 900, 1)).toBe(0);
+    expect(serversForLarge([800, 800], [700], 900, 2)).toBe(0);
+  });
+
+  it('packs those that fit nowhere into new servers, and leaves out one too large for any server', () => {
+    // 600 + 300 and 500 + 400 in two rooms of 900.
+    expect(serversForLarge([600, 500, 400, 300], [200, 250], 900)).toBe(2);
+    // 950 is over any server's room at the fill ceiling: a new server would not hold it either.
+    expect(serversForLarge([950, 950, 100], [], 900)).toBe(1);
+    expect(serversForLarge([950], [], 900)).toBe(0);
+  });
+
+  const webinars = { total: 0, byClass: {}, source: 'weekly profile', large: { loads: [600, 550], soon: 0, remaining: 1, source: 'weekly profile' } };
+
+  it('adds servers of the largest class when the pool has the capacity but no server with the room', () => {
+    // 10 large servers at 700 of 1,000 units: 7,000 units, 10,000 at 70 % holds them, but each has 200 of room at 90 %.
+    const e = estimate(input({ reactive: 7000, current: { standard: 0, large: 10 }, currentCapacity: 10_000, rooms: Array(10).fill(200), forecast: webinars, classes: { ...classes, large: { capacity: 1000, min: 0, max: 40 } } }));
+    expect(e.shortfall).toBe(0);
+    expect(e.holes).toEqual({ sizeClass: 'large', count: 2 });
+    // One room of 600 holds the larger one.
+    expect(estimate(input({ reactive: 7000, current: { standard: 0, large: 10 }, currentCapacity: 10_000, rooms: [...Array(9).fill(200), 600], forecast: webinars, classes: { ...classes, large: { capacity: 1000, min: 0, max: 40 } } })).holes.count).toBe(1);
+  });
+
+  it('counts what it adds against the shortfall, and the servers the class minimum adds as empty rooms', () => {
+    const e = estimate(input({ reactive: 7000, current: { standard: 0, large: 0 }, currentCapacity: 7000, rooms: Array(7).fill(200), forecast: webinars, classes: { ...classes, large: { capacity: 1000, min: 0, max: 40 } } }));
+    expect(e.holes.count).toBe(2);
+    expect(e.shortfall).toBeCloseTo(10_000 - 9000, 6);
+    const raised = estimate(input({ current: { standard: 0, large: 0 }, rooms: [], forecast: webinars, classes: { ...classes, large: { capacity: 1000, min: 2, max: 40 } } }));
+    expect(raised.baseline.large).toBe(2);
+    expect(raised.holes.count).toBe(0);
+  });
+
+  it('stays within the largest class max', () => {
+    expect(estimate(input({ current: { standard: 0, large: 4 }, rooms: [0, 0, 0, 0], forecast: webinars })).holes).toEqual({ sizeClass: 'large', count: 0 });
+    expect(estimate(input({ current: { standard: 0, large: 3 }, rooms: [0, 0, 0], forecast: webinars })).holes).toEqual({ sizeClass: 'large', count: 1 });
   });
 });

@@ -72,6 +72,48 @@ describe('weekly profile', () => {
   });
 });
 
+describe('weekly profile: large meetings', () => {
+  // Monday 2026-02-09, 09:16 to 09:30 in Paris: webinars came at 9:25 and 9:28 in past weeks.
+  const from = paris('2026-02-09T09:16:00');
+  const to = from + 14 * MIN;
+  /** A week's demand a minute apart from 9:15 to 9:31: `level` throughout, or `dip` from 9:20 to 9:24. */
+  const demand = (n: number, level: number, dip = level): LoadSample[] =>
+    Array.from({ length: 17 }, (_, m) => ({ at: from - n * WEEK + (m - 1) * MIN, load: m >= 5 && m <= 8 ? dip : level, spanMs: MIN }));
+  const arrival = (n: number, minute: number, load: number) => ({ at: from - n * WEEK + minute * MIN, load });
+
+  it('are the meetings of the week at the percentile of their summed load, all still running', () => {
+    const history = [1, 2, 3, 4].flatMap((n) => demand(n, 1000));
+    const arrivals = [arrival(1, 9, 600), arrival(2, 9, 500), arrival(2, 12, 400), arrival(3, 9, 300), arrival(4, 20, 900)];
+    const d = weeklyProfileSource(history, settings, arrivals).demand(from, to);
+    expect(d.large).toEqual({ loads: [500, 400], soon: 0, remaining: 1, source: 'weekly profile' });
+    // The median week of sums 600, 900, 300 and none: 300 is the 2nd of 4.
+    expect(weeklyProfileSource(history, { ...settings, percentile: 50 }, arrivals).demand(from, to).large?.loads).toEqual([300]);
+  });
+
+  it('know how much of the load ends before they come: a lesson ending frees its servers', () => {
+    const history = [1, 2].flatMap((n) => demand(n, 1000, 100));
+    const d = weeklyProfileSource(history, settings, [arrival(1, 10, 600)]).demand(from, to);
+    expect(d.large?.remaining).toBeCloseTo(0.1);
+    // A dip after the first of them does not free anything for it.
+    expect(weeklyProfileSource(history, settings, [arrival(1, 3, 600), arrival(1, 10, 600)]).demand(from, to).large?.remaining).toBe(1);
+  });
+
+  it('come in the order they came, and say how many come before a server asked now could be ready', () => {
+    const history = demand(1, 1000);
+    const arrivals = [arrival(1, 7, 500), arrival(1, 5, 600), arrival(1, 9, 400)];
+    const large = (soonMs: number) => weeklyProfileSource(history, { ...settings, soonMs }, arrivals).demand(from, to).large;
+    expect(large(7 * MIN)).toMatchObject({ loads: [600, 500, 400], soon: 1 });
+    expect(large(8 * MIN)).toMatchObject({ loads: [600, 500, 400], soon: 2 });
+    expect(large(0)).toMatchObject({ loads: [600, 500, 400], soon: 0 });
+  });
+
+  it('say nothing when none came in the window', () => {
+    const history = demand(1, 1000);
+    expect(weeklyProfileSource(history, settings, [arrival(1, 15, 600), arrival(1, -1, 600)]).demand(from, to).large).toBeUndefined();
+    expect(weeklyProfileSource(history, settings).demand(from, to)).toEqual({ total: 1000, byClass: {}, source: 'weekly profile' });
+  });
+});
+
 describe('announced meetings', () => {
   const base = paris('2026-01-12T09:00:00');
   const classroom = expectedMeetingLoad(30, 5);
@@ -131,6 +173,14 @@ describe('combining sources', () => {
     ]);
     expect(combined.name).toBe('forecast');
     expect(combined.demand(0, 1)).toEqual({ total: 3000, byClass: { large: 700, standard: 100 }, source: 'weekly profile' });
+  });
+
+  it('keeps the largest set of large meetings, whichever source has the highest total', () => {
+    const combined = maxOfSources([
+      constant('weekly profile', { total: 3000, byClass: {}, large: { loads: [300], soon: 0, remaining: 1, source: 'weekly profile' } }),
+      constant('other', { total: 100, byClass: {}, large: { loads: [200, 200], soon: 0, remaining: 0.5, source: 'other' } }),
+    ]);
+    expect(combined.demand(0, 1)).toMatchObject({ total: 3000, source: 'weekly profile', large: { loads: [200, 200], soon: 0, remaining: 0.5, source: 'other' } });
   });
 
   it('says nothing without sources, and passes the window on', () => {

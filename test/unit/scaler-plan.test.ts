@@ -25,6 +25,7 @@ const state = (servers: ScalerServer[], over: Partial<ScalerState> = {}): Scaler
   forecast: constant(),
   lastScaleOutAt: 0,
   lastScaleInAt: 0,
+  placementFill: 0.9,
   ...over,
 });
 const of = <T extends ScaleAction['type']>(p: Plan, type: T) => p.actions.filter((a): a is Extract<ScaleAction, { type: T }> => a.type === type);
@@ -186,6 +187,47 @@ describe('plan: scale-in', () => {
       NOW,
     );
     expect(of(p, 'delete')).toEqual([{ type: 'delete', server: 'done', reason: 'drained: a poll after its cordon found no meeting, participant, reservation or recording' }]);
+  });
+});
+
+describe('plan: large meetings', () => {
+  const webinars = (loads: number[], remaining = 1): Partial<Demand> => ({ large: { loads, soon: 0, remaining, source: 'weekly profile' } });
+
+  it('adds a server of the largest class when the capacity is there but no server has the room, and says why', () => {
+    // 10 × 350 of 500 units: 3,500 held by 5,000 at 70 %, but each has 100 of room at 90 %.
+    const p = plan(state(loaded(10, 350), { forecast: constant(webinars([400])) }), settings(), NOW);
+    expect(of(p, 'provision')).toEqual([
+      {
+        type: 'provision',
+        sizeClass: 'large',
+        count: 1,
+        reason: '1 large meeting(s) of up to 400 units expected by weekly profile find no server with that much room (100 % of today\'s load still running then): 1 new server(s) of class large',
+      },
+    ]);
+    expect(p.desired).toEqual({ standard: 10, large: 1 });
+  });
+
+  it('asks nothing for a meeting heavier than any server can hold within the fill ceiling', () => {
+    expect(plan(state(loaded(10, 350), { forecast: constant(webinars([901])) }), settings(), NOW).actions).toEqual([]);
+    expect(of(plan(state(loaded(10, 350), { forecast: constant(webinars([900])) }), settings(), NOW), 'provision')).toHaveLength(1);
+  });
+
+  it('counts what ends before they come: a lesson over frees room on every server', () => {
+    // Half the load ends before: 450 − 175 = 275 of room on each server, enough for 250.
+    expect(plan(state(loaded(10, 350), { forecast: constant(webinars([250], 0.5)) }), settings(), NOW).actions).toEqual([]);
+    expect(of(plan(state(loaded(10, 350), { forecast: constant(webinars([250], 1)) }), settings(), NOW), 'provision')).toHaveLength(1);
+  });
+
+  it('asks nothing at a change of lesson: most servers empty first, and the demand sizes the pool', () => {
+    expect(plan(state(loaded(10, 350), { forecast: constant(webinars([400, 400, 400], 0.4)) }), settings(), NOW).actions).toEqual([]);
+  });
+
+  it('never drains the servers whose room they will need', () => {
+    const idle = () => [...loaded(2, 300), server('quiet', { participants: 3, meetings: 1, measuredLoad: 20 }), server('empty')];
+    // Room at 90 %: 150, 150, 430 and 450; one meeting of 400 still fits without 'empty'.
+    expect(targets(plan(state(idle(), { forecast: constant(webinars([400])) }), settings(), NOW), 'cordon')).toEqual(['empty']);
+    // Two need both big rooms: the cheapest server the pool can do without is then a busy one.
+    expect(targets(plan(state(idle(), { forecast: constant(webinars([400, 420])) }), settings(), NOW), 'cordon')).toEqual(['s0']);
   });
 });
 

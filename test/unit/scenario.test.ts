@@ -5,7 +5,7 @@ import { clairvoyantServers, grade, percentile } from '../../src/scenario/grade.
 import type { MinuteSample } from '../../src/scenario/grade.js';
 import { generateMorning, MORNING_MS } from '../../src/scenario/morning.js';
 import { clockWeight, ScenarioClock, speedProfile } from '../../src/scenario/time.js';
-import { cpuTimeline } from '../../src/scenario/truth.js';
+import { cpuTimeline, meetingPeaks } from '../../src/scenario/truth.js';
 import { meetingLoad } from '../../src/simulator/load.js';
 import { emptyCounters } from '../../src/traffic/driver.js';
 import type { TrafficEvent } from '../../src/traffic/model.js';
@@ -100,6 +100,14 @@ describe('the CPU timeline of a schedule', () => {
     const timeline = cpuTimeline(events, MINUTE, 3 * MINUTE);
     const expected = meetingLoad({ participants: 2, moderators: 1, listenOnly: 1, microphones: 1, moderatorCameras: 1, viewerCameras: 0, webcamsOnlyForModerator: false });
     expect(timeline).toEqual([0, expected, 0]);
+    // Meeting by meeting: its creation and the most it cost, the camera turned off later or not.
+    const peaks = meetingPeaks([
+      ...events.slice(0, -1),
+      { at: 5000, kind: 'camera', meeting: 'm', user: 'a', on: false },
+      { at: 6000, kind: 'create', meeting: 'n', name: 'n', size: 1, expectedCameras: 0, webinar: false, maxParticipants: 0, durationMs: MINUTE },
+      events.at(-1)!,
+    ]);
+    expect(peaks).toEqual(new Map([['m', { createdAt: 0, peak: expected }], ['n', { createdAt: 6000, peak: 0 }]]));
   });
 });
 

@@ -13,6 +13,7 @@ import { AnnouncedStoreSource } from '../../../scaler/forecast/announced-store.j
 import { parseScalerFile, SCALEWAY_TOKEN_ENV, WEBHOOK_SECRET_ENV } from '../../../scaler/file.js';
 import type { ProviderSettings } from '../../../scaler/file.js';
 import { DemandHistory } from '../../../scaler/history.js';
+import { LargeArrivalHistory } from '../../../scaler/arrivals.js';
 import { ScalerJobs } from '../../../scaler/jobs.js';
 import { recordJobEvent, recordStep } from '../../../scaler/status.js';
 import type { ScalerJobEvent, ScalerJobsOptions } from '../../../scaler/jobs.js';
@@ -171,6 +172,7 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
     }),
   });
   const history = new DemandHistory(runtime.redis, store.ctx.keys.demandHistory);
+  const arrivals = new LargeArrivalHistory(runtime.redis, store.ctx.keys.largeArrivals);
   const { config } = setup;
   // Announced meetings, read before each step for the window plan() looks at (with a tick to spare).
   const prior = setup.weights ?? DEFAULT_LOAD_WEIGHTS;
@@ -190,7 +192,10 @@ function assemble(runtime: Runtime, setup: ScalerSetup, provider: CloudProvider,
       jobs,
       provider,
       history,
+      arrivals,
       config,
+      placementFill: runtime.settings.AMPHI_PLACEMENT_MAX_FILL,
+      largeShare: runtime.settings.AMPHI_PLACEMENT_LARGE_SHARE,
       fadeMs: runtime.settings.AMPHI_RESERVATION_FADE_MS,
       ...(tuning.clock && { clock: tuning.clock }),
       ...(tuning.tickMs !== undefined && { tickMs: tuning.tickMs }),
