@@ -9,7 +9,7 @@
 // one member, and ZADD of an existing member changes nothing.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { bound } from './history.js';
+import { bound, DEFAULT_RETENTION_WEEKS } from './history.js';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 
@@ -20,7 +20,7 @@ export interface LargeArrival {
 }
 
 export interface ArrivalHistoryOptions {
-  /** Weeks kept before the newest arrival written (default 8, the demand history's). */
+  /** Weeks kept before the newest arrival written (default: the demand history's). */
   retentionWeeks?: number;
 }
 
@@ -35,7 +35,7 @@ export class LargeArrivalHistory {
     private readonly key: string,
     options: ArrivalHistoryOptions = {},
   ) {
-    const weeks = options.retentionWeeks ?? 8;
+    const weeks = options.retentionWeeks ?? DEFAULT_RETENTION_WEEKS;
     if (!(weeks > 0) || !Number.isFinite(weeks)) throw new RangeError(`retentionWeeks must be positive, not ${weeks}`);
     this.retentionMs = Math.round(weeks * WEEK_MS);
   }

@@ -143,12 +143,14 @@ export function estimate(input: EstimateInput): Estimate {
   return { demand, requiredCapacity, minimum, baseline, holes, shortfall: missing > EPSILON * Math.max(1, requiredCapacity) ? missing : 0 };
 }
 
-/**
- * In the largest class (the one whose servers hold the most), the fewest new servers so that the
- * large meetings fit, counting the servers the baseline adds as empty rooms; at most its max.
- */
-export function largestClass<T extends { capacity: number }>(classes: Readonly<Record<string, T>>): [string, T] | undefined {
+/** The class whose servers hold the most (by name among equals): where room for large meetings is added. */
+function largestClass<T extends { capacity: number }>(classes: Readonly<Record<string, T>>): [string, T] | undefined {
   return Object.entries(classes).sort((a, b) => b[1].capacity - a[1].capacity || a[0].localeCompare(b[0]))[0];
+}
+
+/** The room a new server of the largest class has for a meeting under placement's fill ceiling (0: no class). */
+export function newServerRoom(classes: Readonly<Record<string, { capacity: number }>>, fill: number): number {
+  return (largestClass(classes)?.[1].capacity ?? 0) * fill;
 }
 
 /**
@@ -165,6 +167,10 @@ export function largeNeedingRoom(forecast: Demand): LargeDemand | undefined {
   return large && large.loads.length > 0 && large.remaining >= LARGE_ROOM_MIN_REMAINING ? large : undefined;
 }
 
+/**
+ * In the largest class, the fewest new servers so that the large meetings fit, counting the
+ * servers the baseline adds as empty rooms; at most its max.
+ */
 function holesFor(input: EstimateInput, baseline: Readonly<Record<string, number>>): Holes {
   const largest = largestClass(input.classes);
   const large = largeNeedingRoom(input.forecast);
@@ -175,5 +181,5 @@ function holesFor(input: EstimateInput, baseline: Readonly<Record<string, number
     for (let i = (input.current[name] ?? 0); i < baseline[name]!; i++) rooms.push(c.capacity * input.fill);
   }
   const [name, c] = largest;
-  return { sizeClass: name, count: Math.min(Math.max(0, c.max - baseline[name]!), serversForLarge(loads, rooms, c.capacity * input.fill, large?.soon)) };
+  return { sizeClass: name, count: Math.min(Math.max(0, c.max - baseline[name]!), serversForLarge(loads, rooms, newServerRoom(input.classes, input.fill), large?.soon)) };
 }

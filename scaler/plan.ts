@@ -3,7 +3,7 @@
 // structured log records. The caller carries them out (BullMQ jobs) and records when it last
 // scaled out and in.
 import { forecastWindowMs, type ScalerConfig } from './config.js';
-import { estimate, largeNeedingRoom, largestClass, reactiveDemand, serverDemand, serversForLarge } from './estimator.js';
+import { estimate, largeNeedingRoom, newServerRoom, reactiveDemand, serverDemand, serversForLarge } from './estimator.js';
 import { expand } from './expander.js';
 import type { Demand, DemandSource } from './forecast/demand.js';
 import { chooseDrains, isDrained, mayDrain } from './scale-down.js';
@@ -176,7 +176,7 @@ export function plan(state: ScalerState, config: ScalerConfig, now: number): Pla
     // The forecast's large meetings must still find room without the servers drained.
     ...(large && {
       keepsRooms: (drained: ReadonlySet<ScalerServer>) =>
-        serversForLarge(large.loads, roomServers.filter((s) => !drained.has(s)).map(roomOf), (largestClass(classes)?.[1].capacity ?? 0) * fill, large.soon) === 0,
+        serversForLarge(large.loads, roomServers.filter((s) => !drained.has(s)).map(roomOf), newServerRoom(classes, fill), large.soon) === 0,
     }),
   };
   const choice = chooseDrains({ ...drainInput, voluntary: !growing && cooling === '' });

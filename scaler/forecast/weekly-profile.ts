@@ -79,13 +79,13 @@ export function weeklyProfileSource(history: readonly LoadSample[], settings: We
 }
 
 /**
- * The lowest demand between `start` and the first arrival, over the demand at `start` (buckets
- * wholly before the arrival: the one holding it already counts the meetings it brings). 1 when
- * nothing ran at `start` or no bucket lies in between.
+ * The lowest demand between `start` and the first arrival (`coming` is in arrival order), over the
+ * demand at `start` (buckets wholly before the arrival: the one holding it already counts the
+ * meetings it brings). 1 when nothing ran at `start` or no bucket lies in between.
  */
 function remainingShare(history: readonly LoadSample[], start: number, coming: readonly LargeArrival[]): number {
   if (coming.length === 0) return 1;
-  const first = Math.min(...coming.map((a) => a.at));
+  const first = coming[0]!.at;
   const atStart = history.find((s) => inWindow(s, start, start));
   if (atStart === undefined || atStart.load <= 0) return 1;
   let lowest = atStart.load;
