@@ -15,17 +15,29 @@ describe('gateway: recordings, documents and chat', () => {
   });
   afterAll(() => pool.close());
 
-  /** A recorded lesson with one user, ended: the simulated server publishes its recording. */
-  async function recordedLesson(client: ReturnType<TestGateway['clientFor']>, upstreamID: string, meetingID: string): Promise<void> {
+  /** A recorded lesson, created (running, its reservation on its server). */
+  async function startLesson(client: ReturnType<TestGateway['clientFor']>, meetingID: string): Promise<void> {
     await client.create([['meetingID', meetingID], ['name', `Lesson ${meetingID}`], ['record', 'true']]);
+  }
+
+  /** One user, then the end: the simulated server publishes its recording. */
+  async function endLesson(client: ReturnType<TestGateway['clientFor']>, upstreamID: string, meetingID: string): Promise<void> {
     const holder = pool.cluster.servers().find(({ server }) => server.model.meeting(upstreamID))!.server;
     holder.addUsers(upstreamID, { count: 1 });
     await client.end(meetingID);
   }
 
+  async function recordedLesson(client: ReturnType<TestGateway['clientFor']>, upstreamID: string, meetingID: string): Promise<void> {
+    await startLesson(client, meetingID);
+    await endLesson(client, upstreamID, meetingID);
+  }
+
   it('lists recordings from every server, in the tenant namespace only', async () => {
     const acme = gw.clientFor('/t/acme', acmeSecret);
-    for (let i = 0; i < 3; i++) await recordedLesson(gw.client, `lesson-${i}`, `lesson-${i}`);
+    // All three running at once, so placement spreads them (ended one by one, each would find
+    // every server empty again, and all three could land on one: 1 time in 9).
+    for (let i = 0; i < 3; i++) await startLesson(gw.client, `lesson-${i}`);
+    for (let i = 0; i < 3; i++) await endLesson(gw.client, `lesson-${i}`, `lesson-${i}`);
     await recordedLesson(acme, 'acme~lesson-0', 'lesson-0');
     const all = await gw.client.getRecordings();
     expect(all.map((r) => r.meetingID).sort()).toEqual(['lesson-0', 'lesson-1', 'lesson-2']);
